@@ -1,0 +1,140 @@
+package index
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// SearchRequest is an OpenSearch search body. Query, Aggs, Sort, Source,
+// Highlight and TrackTotalHits stay raw JSON so that a back-end can pass
+// them through; the embedded back-end parses them and reports anything it
+// does not support as ErrInvalid.
+type SearchRequest struct {
+	// Query is the "query" object; nil means match_all.
+	Query json.RawMessage
+	// Aggs is the "aggs" (or "aggregations") object; nil means none.
+	Aggs json.RawMessage
+	// From and Size page through hits. Size defaults to 10.
+	From int
+	Size int
+	// Sort is the "sort" value (string, object or array); nil means by score.
+	Sort json.RawMessage
+	// Source is the "_source" value (bool, string, array or
+	// {includes, excludes}); nil means the whole source.
+	Source json.RawMessage
+	// Highlight is the "highlight" object; nil means none.
+	Highlight json.RawMessage
+	// TrackTotalHits is true, false or a number; nil means 10000.
+	TrackTotalHits json.RawMessage
+	// CountOnly asks for the total only (the _count API): no hits, no
+	// aggregations, and an exact total.
+	CountOnly bool
+}
+
+// searchKeys are the top-level keys of a search body that tenantgate
+// understands. Anything else is refused with a clear 400.
+var searchKeys = map[string]bool{
+	"query": true, "aggs": true, "aggregations": true, "from": true, "size": true,
+	"sort": true, "_source": true, "highlight": true, "track_total_hits": true,
+	"timeout": true, "version": true, "seq_no_primary_term": true, "explain": false,
+}
+
+// DefaultSize is the number of hits returned when a request names none.
+const DefaultSize = 10
+
+// ParseSearchRequest parses a search body. An empty body is match_all.
+// Unknown top-level keys and wrongly typed values are ErrInvalid.
+func ParseSearchRequest(body []byte) (*SearchRequest, error) {
+	req := &SearchRequest{Size: DefaultSize}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return req, nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, Invalidf("parsing_exception", "request body is not a JSON object: %s", jsonErrorText(err))
+	}
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := top[k]
+		if !searchKeys[k] {
+			return nil, Invalidf("parsing_exception", "unknown key [%s] in the search request body", k)
+		}
+		switch k {
+		case "query":
+			req.Query = v
+		case "aggs", "aggregations":
+			if req.Aggs != nil {
+				return nil, Invalidf("parsing_exception", "found two aggregation definitions: use either [aggs] or [aggregations]")
+			}
+			req.Aggs = v
+		case "from":
+			if err := json.Unmarshal(v, &req.From); err != nil || req.From < 0 {
+				return nil, Invalidf("parsing_exception", "[from] must be a non-negative integer")
+			}
+		case "size":
+			if err := json.Unmarshal(v, &req.Size); err != nil || req.Size < 0 {
+				return nil, Invalidf("parsing_exception", "[size] must be a non-negative integer")
+			}
+		case "sort":
+			req.Sort = v
+		case "_source":
+			req.Source = v
+		case "highlight":
+			req.Highlight = v
+		case "track_total_hits":
+			req.TrackTotalHits = v
+		}
+	}
+	return req, nil
+}
+
+// jsonErrorText returns a short description of a JSON decoding error with
+// the byte offset, never the input itself.
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("%s at offset %d", se.Error(), se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("expected %s for [%s] at offset %d", te.Type, strings.TrimPrefix(te.Field, "."), te.Offset)
+	}
+	return err.Error()
+}
+
+// SearchResult is the back-end's answer to a SearchRequest.
+type SearchResult struct {
+	// Total is the number of matching documents; TotalRelation is "eq"
+	// or "gte" (when tracking stopped early).
+	Total         int64
+	TotalRelation string
+	// MaxScore is nil when hits are sorted by something other than score.
+	MaxScore *float64
+	Hits     []Hit
+	// Aggregations is the "aggregations" object in OpenSearch's shape,
+	// or nil when the request had none.
+	Aggregations json.RawMessage
+}
+
+// Hit is one search hit.
+type Hit struct {
+	// Index is the physical index name; a View replaces it by the
+	// logical name.
+	Index string
+	ID    string
+	// Score is nil when the hits are sorted by a field.
+	Score *float64
+	// Source is nil when _source was disabled for this request.
+	Source    json.RawMessage
+	Highlight map[string][]string
+	// Sort holds the sort values when the request sorted by fields.
+	Sort []any
+}
