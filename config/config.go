@@ -1,0 +1,207 @@
+// Package config loads tenantgate's configuration: one YAML file whose
+// every key can be overridden by an environment variable, with explicit
+// defaults applied in one step and a Validate that names the key at fault.
+//
+// The environment variable for a key is TENANTGATE_ followed by the key's
+// path in upper case joined by underscores: listen → TENANTGATE_LISTEN,
+// auth.jwt.clock_skew → TENANTGATE_AUTH_JWT_CLOCK_SKEW. Lists are
+// comma-separated.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Listen is the address the HTTP gateway listens on.
+	Listen string `yaml:"listen"`
+	// DataDir holds indices and the catalog.
+	DataDir string `yaml:"data_dir"`
+	// SecurityDir holds tenants.yml, roles.yml and roles_mapping.yml.
+	SecurityDir  string       `yaml:"security_dir"`
+	Auth         Auth         `yaml:"auth"`
+	Multitenancy Multitenancy `yaml:"multitenancy"`
+	Index        Index        `yaml:"index"`
+	Limits       Limits       `yaml:"limits"`
+	Server       Server       `yaml:"server"`
+}
+
+// Auth configures authentication.
+type Auth struct {
+	JWT JWT `yaml:"jwt"`
+}
+
+// JWT configures bearer-token verification.
+type JWT struct {
+	// SigningKeys are tried in turn: "base64:<HMAC secret>", a PEM public
+	// key, or "file:<path>" naming a file that holds either.
+	SigningKeys []string `yaml:"signing_keys"`
+	// SubjectKey is the claim (dotted path allowed) naming the user.
+	SubjectKey string `yaml:"subject_key"`
+	// RolesKey is the claim (dotted path allowed) holding backend roles.
+	RolesKey         string   `yaml:"roles_key"`
+	RequiredIssuer   string   `yaml:"required_issuer"`
+	RequiredAudience []string `yaml:"required_audience"`
+	// ClockSkew is the leeway for exp, nbf and iat.
+	ClockSkew time.Duration `yaml:"clock_skew"`
+}
+
+// Multitenancy configures tenants, as OpenSearch Dashboards does.
+type Multitenancy struct {
+	Enabled       bool `yaml:"enabled"`
+	EnableGlobal  bool `yaml:"enable_global"`
+	EnablePrivate bool `yaml:"enable_private"`
+	// DefaultTenant is used when a request names no tenant: "global",
+	// "private" or a custom tenant id.
+	DefaultTenant string `yaml:"default_tenant"`
+	// Preferred tenants come first in tenant lists.
+	Preferred []string `yaml:"preferred"`
+}
+
+// Index configures the embedded index back-end.
+type Index struct {
+	// MaxOpen is the number of Bleve indices kept open at once (LRU).
+	MaxOpen int `yaml:"max_open"`
+	// IdleClose closes an index unused for this long.
+	IdleClose time.Duration `yaml:"idle_close"`
+}
+
+// Limits bounds requests.
+type Limits struct {
+	// BodyBytes is the largest request body accepted.
+	BodyBytes int `yaml:"body_bytes"`
+	// MaxResultWindow bounds from+size of a search.
+	MaxResultWindow int `yaml:"max_result_window"`
+}
+
+// Server holds HTTP server timeouts.
+type Server struct {
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Default returns the configuration used when a key is not set.
+func Default() Config {
+	return Config{
+		Listen:      "127.0.0.1:5601",
+		DataDir:     "./data",
+		SecurityDir: "./config/security",
+		Auth: Auth{JWT: JWT{
+			SubjectKey: "sub",
+			RolesKey:   "roles",
+			ClockSkew:  30 * time.Second,
+		}},
+		Multitenancy: Multitenancy{
+			Enabled:       true,
+			EnableGlobal:  true,
+			EnablePrivate: true,
+			DefaultTenant: "global",
+		},
+		Index:  Index{MaxOpen: 256, IdleClose: 10 * time.Minute},
+		Limits: Limits{BodyBytes: 100 << 20, MaxResultWindow: 10000},
+		Server: Server{
+			ReadTimeout:     30 * time.Second,
+			WriteTimeout:    60 * time.Second,
+			IdleTimeout:     120 * time.Second,
+			ShutdownTimeout: 20 * time.Second,
+		},
+	}
+}
+
+// Load reads the YAML file at path (none when path is empty) over the
+// defaults, then applies environment overrides from environ (os.Environ()
+// form). Unknown keys are errors. It does not validate: call Validate.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("reading config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// Validate checks the configuration and names the offending key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "must be host:port (%v)", err)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	if c.SecurityDir == "" {
+		bad("security_dir", "must not be empty")
+	}
+	if len(c.Auth.JWT.SigningKeys) == 0 {
+		bad("auth.jwt.signing_keys", "at least one key is required")
+	}
+	for i, k := range c.Auth.JWT.SigningKeys {
+		if strings.TrimSpace(k) == "" {
+			bad(fmt.Sprintf("auth.jwt.signing_keys[%d]", i), "must not be empty")
+		}
+	}
+	if c.Auth.JWT.SubjectKey == "" {
+		bad("auth.jwt.subject_key", "must not be empty")
+	}
+	if c.Auth.JWT.ClockSkew < 0 || c.Auth.JWT.ClockSkew > 10*time.Minute {
+		bad("auth.jwt.clock_skew", "must be between 0 and 10m")
+	}
+	mt := c.Multitenancy
+	switch d := mt.DefaultTenant; {
+	case d == "" || d == "global" || d == "global_tenant":
+		if mt.Enabled && !mt.EnableGlobal {
+			bad("multitenancy.default_tenant", "is the global tenant, which multitenancy.enable_global disables")
+		}
+	case d == "private" || d == "__user__":
+		if !mt.EnablePrivate {
+			bad("multitenancy.default_tenant", "is the private tenant, which multitenancy.enable_private disables")
+		}
+	}
+	if c.Index.MaxOpen < 1 {
+		bad("index.max_open", "must be at least 1")
+	}
+	if c.Index.IdleClose <= 0 {
+		bad("index.idle_close", "must be positive")
+	}
+	if c.Limits.BodyBytes < 1024 {
+		bad("limits.body_bytes", "must be at least 1024")
+	}
+	if c.Limits.MaxResultWindow < 1 {
+		bad("limits.max_result_window", "must be at least 1")
+	}
+	for key, d := range map[string]time.Duration{
+		"server.read_timeout": c.Server.ReadTimeout, "server.write_timeout": c.Server.WriteTimeout,
+		"server.idle_timeout": c.Server.IdleTimeout, "server.shutdown_timeout": c.Server.ShutdownTimeout,
+	} {
+		if d <= 0 {
+			bad(key, "must be positive")
+		}
+	}
+	return errors.Join(errs...)
+}
