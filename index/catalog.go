@@ -1,0 +1,260 @@
+package index
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Entry is one physical index in the catalog: which tenant owns it and
+// under which logical name.
+type Entry struct {
+	Physical string `json:"physical"`
+	// Owner is tenants.Ref.Owner() of the owning tenant.
+	Owner   string    `json:"owner"`
+	Logical string    `json:"logical"`
+	Created time.Time `json:"created"`
+}
+
+// Template is an index template of one tenant (PUT /_index_template).
+type Template struct {
+	Name          string          `json:"-"`
+	IndexPatterns []string        `json:"index_patterns"`
+	Priority      int             `json:"priority"`
+	Mappings      *Mapping        `json:"mappings,omitempty"`
+	Settings      json.RawMessage `json:"settings,omitempty"`
+	Meta          json.RawMessage `json:"_meta,omitempty"`
+	Version       *int64          `json:"version,omitempty"`
+}
+
+var (
+	bucketIndices   = []byte("indices")
+	bucketTemplates = []byte("templates")
+)
+
+// Catalog maps physical index names to their owning tenant and logical
+// name, and keeps each tenant's index templates. It is durable (bbolt,
+// fsync on every change) and cached in memory for lookups on the request
+// path. Tenants are never recovered by parsing physical names.
+type Catalog struct {
+	db *bolt.DB
+
+	mu         sync.RWMutex
+	byPhysical map[string]Entry
+	byOwner    map[string]map[string]string // owner → logical → physical
+	templates  map[string]map[string]Template
+}
+
+// OpenCatalog opens (or creates) the catalog database at path.
+func OpenCatalog(path string) (*Catalog, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("opening catalog %s: %w", path, err)
+	}
+	c := &Catalog{db: db, byPhysical: map[string]Entry{}, byOwner: map[string]map[string]string{}, templates: map[string]map[string]Template{}}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketIndices, bucketTemplates} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketIndices).ForEach(func(k, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("catalog entry %q: %w", k, err)
+			}
+			c.add(e)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketTemplates).ForEach(func(k, v []byte) error {
+			owner, name, ok := splitKey(k)
+			if !ok {
+				return fmt.Errorf("catalog template key %q is malformed", k)
+			}
+			var t Template
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("catalog template %q: %w", k, err)
+			}
+			t.Name = name
+			c.setTemplate(owner, t)
+			return nil
+		})
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close closes the database.
+func (c *Catalog) Close() error { return c.db.Close() }
+
+func templateKey(owner, name string) []byte { return []byte(owner + "\x00" + name) }
+
+func splitKey(k []byte) (string, string, bool) {
+	for i, b := range k {
+		if b == 0 {
+			return string(k[:i]), string(k[i+1:]), true
+		}
+	}
+	return "", "", false
+}
+
+func (c *Catalog) add(e Entry) {
+	c.byPhysical[e.Physical] = e
+	m := c.byOwner[e.Owner]
+	if m == nil {
+		m = map[string]string{}
+		c.byOwner[e.Owner] = m
+	}
+	m[e.Logical] = e.Physical
+}
+
+func (c *Catalog) setTemplate(owner string, t Template) {
+	m := c.templates[owner]
+	if m == nil {
+		m = map[string]Template{}
+		c.templates[owner] = m
+	}
+	m[t.Name] = t
+}
+
+// Register records a new physical index. It fails with ErrExists when the
+// owner already has that logical name, and with ErrConflict when the
+// physical name belongs to another tenant (a private tenant named like a
+// custom tenant, or a hash collision).
+func (c *Catalog) Register(e Entry) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.byPhysical[e.Physical]; ok {
+		if prev.Owner == e.Owner && prev.Logical == e.Logical {
+			return &Error{Kind: ErrExists, Type: "resource_already_exists_exception", Reason: "index [" + e.Logical + "] already exists", Index: e.Logical}
+		}
+		return &Error{Kind: ErrConflict, Type: "index_name_collision_exception",
+			Reason: fmt.Sprintf("index [%s] maps to the physical index [%s], which belongs to another tenant; rename the index or the tenant", e.Logical, e.Physical), Index: e.Logical}
+	}
+	if _, ok := c.byOwner[e.Owner][e.Logical]; ok {
+		return &Error{Kind: ErrExists, Type: "resource_already_exists_exception", Reason: "index [" + e.Logical + "] already exists", Index: e.Logical}
+	}
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if err := c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIndices).Put([]byte(e.Physical), raw)
+	}); err != nil {
+		return fmt.Errorf("registering index %s: %w", e.Physical, err)
+	}
+	c.add(e)
+	return nil
+}
+
+// Unregister forgets a physical index.
+func (c *Catalog) Unregister(physical string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byPhysical[physical]
+	if !ok {
+		return nil
+	}
+	if err := c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIndices).Delete([]byte(physical))
+	}); err != nil {
+		return fmt.Errorf("unregistering index %s: %w", physical, err)
+	}
+	delete(c.byPhysical, physical)
+	delete(c.byOwner[e.Owner], e.Logical)
+	return nil
+}
+
+// Lookup returns the physical name of owner's logical index.
+func (c *Catalog) Lookup(owner, logical string) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.byOwner[owner][logical]
+	return p, ok
+}
+
+// Entry returns the catalog entry of a physical index.
+func (c *Catalog) Entry(physical string) (Entry, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.byPhysical[physical]
+	return e, ok
+}
+
+// List returns owner's indices sorted by logical name.
+func (c *Catalog) List(owner string) []Entry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Entry, 0, len(c.byOwner[owner]))
+	for _, p := range c.byOwner[owner] {
+		out = append(out, c.byPhysical[p])
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Logical < out[j].Logical })
+	return out
+}
+
+// All returns every entry sorted by physical name.
+func (c *Catalog) All() []Entry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Entry, 0, len(c.byPhysical))
+	for _, e := range c.byPhysical {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Physical < out[j].Physical })
+	return out
+}
+
+// PutTemplate creates or replaces one of owner's index templates.
+func (c *Catalog) PutTemplate(owner string, t Template) error {
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTemplates).Put(templateKey(owner, t.Name), raw)
+	}); err != nil {
+		return fmt.Errorf("storing template %s: %w", t.Name, err)
+	}
+	c.setTemplate(owner, t)
+	return nil
+}
+
+// DeleteTemplate removes one of owner's templates; ErrNotFound if absent.
+func (c *Catalog) DeleteTemplate(owner, name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.templates[owner][name]; !ok {
+		return NotFoundf("resource_not_found_exception", "index template matching [%s] not found", name)
+	}
+	if err := c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTemplates).Delete(templateKey(owner, name))
+	}); err != nil {
+		return fmt.Errorf("deleting template %s: %w", name, err)
+	}
+	delete(c.templates[owner], name)
+	return nil
+}
+
+// Templates returns owner's templates sorted by name.
+func (c *Catalog) Templates(owner string) []Template {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Template, 0, len(c.templates[owner]))
+	for _, t := range c.templates[owner] {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
