@@ -1,0 +1,185 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Tenant actions accepted in tenant_permissions.allowed_actions, as in
+// OpenSearch Security.
+const (
+	// TenantRead grants read-only access to the matching tenants.
+	TenantRead = "kibana_all_read"
+	// TenantWrite grants read-write access to the matching tenants.
+	TenantWrite = "kibana_all_write"
+)
+
+// GlobalTenant is the name tenant patterns use for the global tenant.
+const GlobalTenant = "global_tenant"
+
+// AllAccess is the reserved role that grants every tenant read-write. It
+// exists even when roles.yml does not define it.
+const AllAccess = "all_access"
+
+// configVersion is the only config_version accepted in _meta.
+const configVersion = 2
+
+// Role is one entry of roles.yml. Only TenantPermissions take part in
+// decisions; the other permissions are kept so the file round-trips and
+// later issues can use them.
+type Role struct {
+	// Name is the key of the role in roles.yml.
+	Name               string             `yaml:"-"`
+	Reserved           bool               `yaml:"reserved"`
+	Hidden             bool               `yaml:"hidden"`
+	Static             bool               `yaml:"static"`
+	Description        string             `yaml:"description"`
+	ClusterPermissions []string           `yaml:"cluster_permissions"`
+	IndexPermissions   []IndexPermission  `yaml:"index_permissions"`
+	TenantPermissions  []TenantPermission `yaml:"tenant_permissions"`
+}
+
+// IndexPermission is one entry of a role's index_permissions. tenantgate
+// parses it but does not enforce it yet.
+type IndexPermission struct {
+	IndexPatterns  []string `yaml:"index_patterns"`
+	AllowedActions []string `yaml:"allowed_actions"`
+	Dls            string   `yaml:"dls"`
+	Fls            []string `yaml:"fls"`
+	MaskedFields   []string `yaml:"masked_fields"`
+}
+
+// TenantPermission grants AllowedActions (TenantRead or TenantWrite) on
+// every tenant whose name matches one of TenantPatterns. Patterns match the
+// whole name; "*" matches any run of characters, "?" exactly one, and
+// "${user.name}" (or "${user_name}") is replaced by the caller's user name.
+type TenantPermission struct {
+	TenantPatterns []string `yaml:"tenant_patterns"`
+	AllowedActions []string `yaml:"allowed_actions"`
+}
+
+// RoleMapping is one entry of roles_mapping.yml: it maps users to the
+// security role named by its key. Users and BackendRoles accept the
+// wildcards "*" and "?". A user is mapped when its name matches one of
+// Users, when one of its backend roles matches one of BackendRoles, or when
+// it has all of AndBackendRoles. Hosts is parsed but not evaluated:
+// tenantgate has no trustworthy client host to match against.
+type RoleMapping struct {
+	Reserved        bool     `yaml:"reserved"`
+	Hidden          bool     `yaml:"hidden"`
+	Description     string   `yaml:"description"`
+	Users           []string `yaml:"users"`
+	BackendRoles    []string `yaml:"backend_roles"`
+	AndBackendRoles []string `yaml:"and_backend_roles"`
+	Hosts           []string `yaml:"hosts"`
+}
+
+type meta struct {
+	Type          string `yaml:"type"`
+	ConfigVersion int    `yaml:"config_version"`
+}
+
+type rolesFile struct {
+	Meta  *meta            `yaml:"_meta"`
+	Roles map[string]*Role `yaml:",inline"`
+}
+
+type mappingsFile struct {
+	Meta     *meta                   `yaml:"_meta"`
+	Mappings map[string]*RoleMapping `yaml:",inline"`
+}
+
+// ParseRoles parses a roles.yml in OpenSearch Security format (with
+// "_meta: {type: roles, config_version: 2}"). Unknown keys, a missing or
+// wrong _meta and unknown tenant actions are errors wrapping ErrInvalid.
+func ParseRoles(data []byte) (map[string]Role, error) {
+	var f rolesFile
+	if err := decodeStrict(data, &f); err != nil {
+		return nil, invalidf("roles: %v", err)
+	}
+	if err := checkMeta(f.Meta, "roles"); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Role, len(f.Roles))
+	for name, r := range f.Roles {
+		var role Role
+		if r != nil {
+			role = *r
+		}
+		role.Name = name
+		if err := validateRole(role); err != nil {
+			return nil, err
+		}
+		out[name] = role
+	}
+	return out, nil
+}
+
+// ParseRoleMappings parses a roles_mapping.yml in OpenSearch Security format
+// (with "_meta: {type: rolesmapping, config_version: 2}"). Unknown keys and a
+// missing or wrong _meta are errors wrapping ErrInvalid.
+func ParseRoleMappings(data []byte) (map[string]RoleMapping, error) {
+	var f mappingsFile
+	if err := decodeStrict(data, &f); err != nil {
+		return nil, invalidf("rolesmapping: %v", err)
+	}
+	if err := checkMeta(f.Meta, "rolesmapping"); err != nil {
+		return nil, err
+	}
+	out := make(map[string]RoleMapping, len(f.Mappings))
+	for name, m := range f.Mappings {
+		if m == nil {
+			out[name] = RoleMapping{}
+			continue
+		}
+		out[name] = *m
+	}
+	return out, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("empty document")
+		}
+		return err
+	}
+	return nil
+}
+
+func checkMeta(m *meta, want string) error {
+	if m == nil {
+		return invalidf("%s: missing _meta (want type %q, config_version %d)", want, want, configVersion)
+	}
+	if m.Type != want {
+		return invalidf("%s: _meta.type is %q, want %q", want, m.Type, want)
+	}
+	if m.ConfigVersion != configVersion {
+		return invalidf("%s: _meta.config_version is %d, want %d", want, m.ConfigVersion, configVersion)
+	}
+	return nil
+}
+
+// validateRole checks what the engine relies on: known tenant actions and
+// supported pattern variables.
+func validateRole(r Role) error {
+	for i, tp := range r.TenantPermissions {
+		for _, a := range tp.AllowedActions {
+			if a != TenantRead && a != TenantWrite {
+				return invalidf("role %q: tenant_permissions[%d]: unknown action %q (want %s or %s)",
+					r.Name, i, a, TenantRead, TenantWrite)
+			}
+		}
+		for _, p := range tp.TenantPatterns {
+			if _, err := compilePattern(p); err != nil {
+				return invalidf("role %q: tenant_permissions[%d]: %v", r.Name, i, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+// Package policy decides which tenants a caller may read or write.
+//
+// It reads the two OpenSearch Security files that govern multi-tenancy:
+// roles.yml (security roles and their tenant_permissions) and
+// roles_mapping.yml (which users and backend roles get which role), both in
+// config_version 2 format with a _meta section:
+//
+//	roles, err := policy.ParseRoles(rolesYAML)
+//	mappings, err := policy.ParseRoleMappings(mappingYAML)
+//	eng, err := policy.New(roles, mappings)
+//
+// Per request the gateway maps the authenticated principal to its roles
+// once and then asks for decisions:
+//
+//	r := eng.RolesFor(principal.Name, principal.BackendRoles)
+//	if !eng.Allowed(r, "analysts", policy.Write) { ... 403 ... }
+//	tenants := eng.Tenants(r, allTenantNames) // name → writable, for authinfo
+//
+// Tenant permissions grant kibana_all_read (read) or kibana_all_write
+// (read and write) on tenant patterns, which match whole tenant names with
+// the wildcards "*" and "?". The global tenant is named "global_tenant";
+// private tenants are the caller's business, not this package's. A pattern
+// may contain "${user.name}", replaced by the user name given to RolesFor
+// (a user name containing a wildcard never matches such a pattern). The
+// reserved role all_access grants every tenant read-write, whether or not
+// roles.yml defines it. Everything not granted is denied.
+//
+// Casbin is the decision point: every uncached decision is a casbin
+// Enforce over a model with r = sub, ten, act. To keep decisions flat in
+// the number of tenants, rules on exact tenant names are split by a hash
+// of the name among many small enforcers, and wildcard rules live in one
+// more; a decision consults at most two. Decisions are cached in a bounded,
+// sharded map keyed by a comparable struct, so a cached decision does not
+// allocate. Replace swaps roles and mappings at run time and drops the
+// cache.
+package policy

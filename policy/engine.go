@@ -1,0 +1,201 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Action is what a caller wants to do in a tenant.
+type Action uint8
+
+// Actions. Write implies Read. The zero Action is invalid and always denied.
+const (
+	// Read is viewing saved objects (kibana_all_read or kibana_all_write).
+	Read Action = iota + 1
+	// Write is creating, changing or deleting saved objects
+	// (kibana_all_write).
+	Write
+)
+
+// String returns "read" or "write" (the action names used in casbin rules).
+func (a Action) String() string {
+	switch a {
+	case Read:
+		return "read"
+	case Write:
+		return "write"
+	}
+	return "invalid"
+}
+
+// Engine decides which tenants a caller may read or write. It maps users to
+// security roles (roles_mapping.yml) and asks casbin whether one of those
+// roles has a tenant permission (roles.yml) covering the tenant; decisions
+// are cached. An Engine is safe for concurrent use; Replace swaps the whole
+// policy atomically.
+type Engine struct {
+	mu   sync.Mutex // serializes Replace
+	st   atomic.Pointer[state]
+	opts options
+}
+
+// state is one immutable policy generation with its own decision cache, so
+// replacing the state invalidates the cache.
+type state struct {
+	gen       uint64
+	mappings  mappingIndex
+	templated map[string]bool // roles with a ${user.name} tenant pattern
+	decider   *decider
+	cache     *decisionCache // nil when caching is disabled
+	intern    internTable
+}
+
+type options struct {
+	noCache   bool
+	cacheSize int
+}
+
+// option configures an Engine; unexported, for tests and benchmarks.
+type option func(*options)
+
+// withoutCache disables the decision cache.
+func withoutCache() option { return func(o *options) { o.noCache = true } }
+
+// withCacheSize bounds the decision cache to about n entries.
+func withCacheSize(n int) option { return func(o *options) { o.cacheSize = n } }
+
+// New builds an Engine from parsed roles and role mappings (see ParseRoles
+// and ParseRoleMappings). The reserved role all_access grants read-write on
+// every tenant even when roles does not define it. Invalid roles are errors
+// wrapping ErrInvalid.
+func New(roles map[string]Role, mappings map[string]RoleMapping) (*Engine, error) {
+	return newEngine(roles, mappings)
+}
+
+func newEngine(roles map[string]Role, mappings map[string]RoleMapping, opts ...option) (*Engine, error) {
+	e := &Engine{opts: options{cacheSize: defaultCacheSize}}
+	for _, o := range opts {
+		o(&e.opts)
+	}
+	st, err := e.build(roles, mappings, 1)
+	if err != nil {
+		return nil, err
+	}
+	e.st.Store(st)
+	return e, nil
+}
+
+func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, gen uint64) (*state, error) {
+	d, err := newDecider(roles)
+	if err != nil {
+		return nil, err
+	}
+	st := &state{
+		gen:       gen,
+		mappings:  buildMappingIndex(mappings),
+		templated: map[string]bool{},
+		decider:   d,
+	}
+	for name, r := range roles {
+		for _, tp := range r.TenantPermissions {
+			if slices.ContainsFunc(tp.TenantPatterns, func(p string) bool {
+				return strings.Contains(p, userVar) || strings.Contains(p, userVarAlt)
+			}) {
+				st.templated[name] = true
+			}
+		}
+	}
+	if !e.opts.noCache {
+		st.cache = newDecisionCache(e.opts.cacheSize)
+	}
+	return st, nil
+}
+
+// Replace swaps in a new policy atomically. Decisions already cached are
+// dropped; Roles computed before should be recomputed with RolesFor (see
+// Generation). On error the current policy stays in force.
+func (e *Engine) Replace(roles map[string]Role, mappings map[string]RoleMapping) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st, err := e.build(roles, mappings, e.st.Load().gen+1)
+	if err != nil {
+		return err
+	}
+	e.st.Store(st)
+	return nil
+}
+
+// Generation returns a counter that Replace increments. Callers caching
+// Roles can key them by it.
+func (e *Engine) Generation() uint64 { return e.st.Load().gen }
+
+// RolesFor returns the security roles mapped to a user with the given
+// backend roles. A user is mapped to a role when its name matches one of
+// the mapping's users, when one of its backend roles matches one of the
+// mapping's backend_roles, or when it has all of the mapping's
+// and_backend_roles (patterns may use "*" and "?").
+func (e *Engine) RolesFor(user string, backendRoles []string) Roles {
+	st := e.st.Load()
+	names := st.mappings.lookup(user, backendRoles)
+	if len(names) == 0 {
+		return Roles{user: user, gen: st.gen}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	set := st.intern.get(slices.Clip(names))
+	r := Roles{key: set.key, user: strings.Clone(user), set: set, gen: st.gen}
+	for _, n := range set.names {
+		if st.templated[n] {
+			r.needsUser = true
+			break
+		}
+	}
+	return r
+}
+
+// Allowed reports whether a caller with roles r may perform a in tenant,
+// which is a custom tenant's name or GlobalTenant ("global_tenant").
+// Private tenants are not decided here. Tenant patterns containing
+// ${user.name} are expanded with r.User(). Anything not granted is denied.
+//
+// A decision cached for the same roles, tenant and action is returned
+// without allocating.
+func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
+	if r.set == nil || (a != Read && a != Write) {
+		return false
+	}
+	st := e.st.Load()
+	k := decisionKey{roles: r.key, tenant: tenant, act: a}
+	if r.needsUser || r.gen != st.gen {
+		k.user = r.user
+	}
+	if st.cache != nil {
+		if ok, hit := st.cache.get(k); hit {
+			return ok
+		}
+	}
+	ok := st.decider.decide(&request{roles: r.set.names, user: r.user}, tenant, a)
+	if st.cache != nil {
+		k.tenant = strings.Clone(tenant) // the caller may reuse its memory
+		st.cache.put(k, ok)
+	}
+	return ok
+}
+
+// Tenants returns, for each of the given tenant names the caller may read,
+// whether it may also write (true) or only read (false). Tenants it may not
+// read are absent. This is the shape of the "tenants" field of OpenSearch's
+// authinfo.
+func (e *Engine) Tenants(r Roles, tenants []string) map[string]bool {
+	out := make(map[string]bool)
+	for _, t := range tenants {
+		if e.Allowed(r, t, Write) {
+			out[t] = true
+		} else if e.Allowed(r, t, Read) {
+			out[t] = false
+		}
+	}
+	return out
+}
