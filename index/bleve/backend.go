@@ -1,9 +1,9 @@
 package bleve
 
 import (
-	"container/list"
-	"encoding/json"
+	containerlist "container/list"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -40,7 +40,7 @@ type Backend struct {
 	// entries holds every index that is opening, open or closing.
 	entries map[string]*entry
 	// lru orders the open entries, most recently used first.
-	lru *list.List
+	lru *containerlist.List
 	// changed is closed and replaced whenever an entry changes state, so
 	// waiters can re-check (a broadcast that works with select).
 	changed chan struct{}
@@ -70,7 +70,7 @@ func New(dir string, opts Options) (*Backend, error) {
 		opts:        opts,
 		log:         opts.Logger,
 		entries:     map[string]*entry{},
-		lru:         list.New(),
+		lru:         containerlist.New(),
 		changed:     make(chan struct{}),
 		stopJanitor: make(chan struct{}),
 		janitorDone: make(chan struct{}),

@@ -1,7 +1,7 @@
 package bleve
 
 import (
-	"container/list"
+	containerlist "container/list"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -38,7 +38,7 @@ type entry struct {
 	h        *handle
 	pins     int
 	lastUsed time.Time
-	elem     *list.Element
+	elem     *containerlist.Element
 	// deleting stops new pins while DeleteIndex waits for old ones.
 	deleting bool
 }

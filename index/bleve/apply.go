@@ -1,0 +1,173 @@
+package bleve
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/tenantgate/tenantgate/index"
+)
+
+// Apply runs ops against index name in order, in one durable Bleve batch.
+// Later ops see the effect of earlier ones on the same id. A failing op
+// writes nothing and does not stop the others.
+func (b *Backend) Apply(ctx context.Context, name string, ops []index.Op) (res []index.OpResult, err error) {
+	h, release, err := b.acquire(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	defer recoverErr(&err, "writing to index "+name)
+
+	w := &writer{h: h, m: h.mapping(), seq: h.seqNo, batch: h.idx.NewBatch(), pending: map[string]docState{}}
+	res = make([]index.OpResult, len(ops))
+	for i, op := range ops {
+		res[i] = w.apply(op)
+	}
+	if w.seq == h.seqNo && !w.mappingChanged {
+		return res, nil
+	}
+	if w.mappingChanged {
+		raw, err := json.Marshal(w.m)
+		if err != nil {
+			return nil, fmt.Errorf("encoding mapping of %q: %w", name, err)
+		}
+		w.batch.SetInternal(internalMapping, raw)
+	}
+	w.batch.SetInternal(internalSeqNo, []byte(strconv.FormatInt(w.seq, 10)))
+	if err := h.idx.Batch(w.batch); err != nil {
+		return nil, fmt.Errorf("writing batch to index %q: %w", name, err)
+	}
+	h.seqNo = w.seq
+	if w.mappingChanged {
+		h.current.Store(w.m)
+	}
+	return res, nil
+}
+
+// docState is what Apply knows of one document: read from the index or
+// written earlier in the same call.
+type docState struct {
+	exists  bool
+	version int64
+	seqNo   int64
+	source  []byte
+}
+
+// writer collects the ops of one Apply call.
+type writer struct {
+	h              *handle
+	m              *index.Mapping
+	mappingChanged bool
+	seq            int64
+	batch          *bleve.Batch
+	pending        map[string]docState
+}
+
+func (w *writer) apply(op index.Op) (r index.OpResult) {
+	r.ID = op.ID
+	defer func() {
+		if p := recover(); p != nil {
+			r = failedOp(op.ID, fmt.Errorf("%s [%s]: internal error: %v", op.Type, op.ID, p), 500)
+		}
+	}()
+	if op.ID == "" {
+		return failedOp(op.ID, index.Invalidf("illegal_argument_exception", "document id is missing"), 400)
+	}
+	if len(op.ID) > maxIDBytes {
+		return failedOp(op.ID, index.Invalidf("illegal_argument_exception", "id [%.32s…] is too long, must be no longer than %d bytes but was: %d", op.ID, maxIDBytes, len(op.ID)), 400)
+	}
+	cur, err := w.lookup(op.ID)
+	if err != nil {
+		return failedOp(op.ID, err, 500)
+	}
+	switch op.Type {
+	case index.OpIndex, index.OpCreate:
+		if op.Type == index.OpCreate && cur.exists {
+			return failedOp(op.ID, &index.Error{Kind: index.ErrConflict, Type: "version_conflict_engine_exception",
+				Reason: fmt.Sprintf("[%s]: version conflict, document already exists (current version [%d])", op.ID, cur.version)}, 409)
+		}
+		return w.write(op.ID, op.Source, cur)
+	case index.OpUpdate:
+		if !cur.exists {
+			switch {
+			case op.Upsert != nil:
+				return w.write(op.ID, op.Upsert, cur)
+			case op.DocAsUpsert:
+				return w.write(op.ID, op.Source, cur)
+			}
+			return failedOp(op.ID, index.NotFoundf("document_missing_exception", "[%s]: document missing", op.ID), 404)
+		}
+		merged, changed, err := mergeSource(cur.source, op.Source)
+		if err != nil {
+			return failedOp(op.ID, index.Invalidf("mapper_parsing_exception", "failed to parse the update of document with id '%s': %v", op.ID, err), 400)
+		}
+		if !changed {
+			return index.OpResult{ID: op.ID, Result: "noop", Version: cur.version, SeqNo: cur.seqNo, Status: 200}
+		}
+		return w.write(op.ID, merged, cur)
+	case index.OpDelete:
+		w.seq++
+		if !cur.exists {
+			return index.OpResult{ID: op.ID, Result: "not_found", Version: 1, SeqNo: w.seq, Status: 404}
+		}
+		w.batch.Delete(op.ID)
+		w.pending[op.ID] = docState{}
+		return index.OpResult{ID: op.ID, Result: "deleted", Version: cur.version + 1, SeqNo: w.seq, Status: 200}
+	}
+	return failedOp(op.ID, index.Invalidf("illegal_argument_exception", "unknown operation %d", op.Type), 400)
+}
+
+// write indexes source as the new content of document id.
+func (w *writer) write(id string, source []byte, cur docState) index.OpResult {
+	src, err := decodeSource(id, source)
+	if err != nil {
+		return failedOp(id, err, 400)
+	}
+	version := int64(1)
+	if cur.exists {
+		version = cur.version + 1
+	}
+	seq := w.seq + 1
+	doc, m, err := w.h.buildDocument(w.m, id, src, source, version, seq)
+	if err != nil {
+		return failedOp(id, err, 400)
+	}
+	if err := w.batch.IndexAdvanced(doc); err != nil {
+		return failedOp(id, fmt.Errorf("indexing document %q: %w", id, err), 500)
+	}
+	if m != w.m {
+		w.m, w.mappingChanged = m, true
+	}
+	w.seq = seq
+	w.pending[id] = docState{exists: true, version: version, seqNo: seq, source: source}
+	res := index.OpResult{ID: id, Result: "created", Version: version, SeqNo: seq, Status: 201}
+	if cur.exists {
+		res.Result, res.Status = "updated", 200
+	}
+	return res
+}
+
+// lookup returns the current state of document id.
+func (w *writer) lookup(id string) (docState, error) {
+	if st, ok := w.pending[id]; ok {
+		return st, nil
+	}
+	d, err := w.h.load(id)
+	if err != nil || d == nil {
+		return docState{}, err
+	}
+	return docState{exists: true, version: d.Version, seqNo: d.SeqNo, source: d.Source}, nil
+}
+
+func failedOp(id string, err error, status int) index.OpResult {
+	return index.OpResult{ID: id, Status: status, Err: err}
+}

@@ -1,0 +1,437 @@
+package bleve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/document"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/tenantgate/tenantgate/index"
+)
+
+// maxIDBytes is the longest document id OpenSearch accepts.
+const maxIDBytes = 512
+
+// metadataFields may not appear at the root of a document.
+var metadataFields = map[string]bool{
+	"_id": true, "_index": true, "_source": true, "_version": true, "_seq_no": true,
+	"_primary_term": true, "_field_names": true, "_routing": true, "_ignored": true,
+	"_type": true, "_meta": true, "_doc_count": true, "_data_stream_timestamp": true,
+}
+
+// Indexing options by field kind (see layout.go). Text fields keep term
+// vectors (positions) so that phrase queries work.
+const (
+	optsText     = bindex.IndexField | bindex.IncludeTermVectors
+	optsExact    = bindex.IndexField | bindex.DocValues
+	optsMeta     = bindex.IndexField | bindex.StoreField | bindex.DocValues
+	optsSource   = bindex.StoreField
+	optsFieldNam = bindex.IndexField
+)
+
+// errNeedsMapping stops a document build that found an unmapped field
+// while working on the shared (immutable) mapping; the build is retried
+// on a private copy.
+var errNeedsMapping = errors.New("document needs a mapping update")
+
+// decodeSource decodes a document body into maps, keeping numbers as
+// json.Number. It must be exactly one JSON object.
+func decodeSource(id string, raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, index.Invalidf("mapper_parsing_exception", "failed to parse document with id '%s': %s", id, syntaxText(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, index.Invalidf("mapper_parsing_exception", "failed to parse document with id '%s': data after the JSON object", id)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, index.Invalidf("mapper_parsing_exception", "failed to parse document with id '%s': the document must be a JSON object, got %s", id, jsonKind(v))
+	}
+	return obj, nil
+}
+
+// syntaxText describes a JSON syntax error without quoting the input.
+func syntaxText(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at offset %d", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.EOF) {
+		return "empty body"
+	}
+	return err.Error()
+}
+
+// docBuilder turns one decoded document into a Bleve document following
+// layout.go, adding dynamic fields to m when it is mutable.
+type docBuilder struct {
+	h       *handle
+	id      string
+	m       *index.Mapping
+	mutable bool
+	// changed reports that m got new fields.
+	changed    bool
+	doc        *document.Document
+	fieldNames map[string]struct{}
+}
+
+// buildDocument maps src for document id with mapping m. If src needs new
+// dynamic fields it returns a new mapping (a copy of m) holding them;
+// otherwise the returned mapping is m itself. A bad document yields an
+// *index.Error of kind ErrInvalid.
+func (h *handle) buildDocument(m *index.Mapping, id string, src map[string]any, raw []byte, version, seqNo int64) (*document.Document, *index.Mapping, error) {
+	b := &docBuilder{h: h, id: id, m: m}
+	err := b.build(src, raw, version, seqNo)
+	if errors.Is(err, errNeedsMapping) {
+		b = &docBuilder{h: h, id: id, m: m.Clone(), mutable: true}
+		err = b.build(src, raw, version, seqNo)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.doc, b.m, nil
+}
+
+func (b *docBuilder) build(src map[string]any, raw []byte, version, seqNo int64) error {
+	b.doc = document.NewDocument(b.id)
+	b.fieldNames = map[string]struct{}{}
+	for _, k := range sortedMapKeys(src) {
+		root := k
+		if i := strings.IndexByte(k, '.'); i >= 0 {
+			root = k[:i]
+		}
+		if metadataFields[root] {
+			return index.Invalidf("mapper_parsing_exception", "Field [%s] is a metadata field and cannot be added inside a document. Use the index API request parameters.", root)
+		}
+		if err := b.field(&b.m.Properties, b.m.Dynamic, "", k, src[k], nil); err != nil {
+			return err
+		}
+	}
+	b.doc.AddField(document.NewTextFieldWithIndexingOptions(fieldSource, nil, raw, optsSource))
+	b.doc.AddField(document.NewNumericFieldWithIndexingOptions(fieldVersion, nil, float64(version), optsMeta))
+	b.doc.AddField(document.NewNumericFieldWithIndexingOptions(fieldSeqNo, nil, float64(seqNo), optsMeta))
+	kw := b.h.analyzer(analyzerKeyword)
+	names := make([]string, 0, len(b.fieldNames))
+	for n := range b.fieldNames {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b.doc.AddField(document.NewTextFieldCustom(fieldFieldNames, nil, []byte(n), optsFieldNam, kw))
+	}
+	return nil
+}
+
+// field maps the value v of key name inside the object whose properties
+// are *props (path prefix prefix, dynamic setting dyn, array positions ap).
+func (b *docBuilder) field(props *map[string]*index.Property, dyn, prefix, name string, v any, ap []uint64) error {
+	if strings.Contains(name, ".") {
+		// "a.b": v is shorthand for "a": {"b": v}.
+		parts := strings.Split(name, ".")
+		for _, p := range parts {
+			if p == "" {
+				return index.Invalidf("mapper_parsing_exception", "field name [%s%s] cannot contain empty segments", prefix, name)
+			}
+		}
+		inner := v
+		for i := len(parts) - 1; i > 0; i-- {
+			inner = map[string]any{parts[i]: inner}
+		}
+		name, v = parts[0], inner
+	}
+	if name == "" || strings.TrimSpace(name) == "" {
+		return index.Invalidf("mapper_parsing_exception", "field name cannot be an empty string (in [%s])", strings.TrimSuffix(prefix, "."))
+	}
+	path := prefix + name
+	if arr, ok := v.([]any); ok {
+		for i, el := range arr {
+			if err := b.field(props, dyn, prefix, name, el, appendPos(ap, uint64(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	p := (*props)[name]
+	if v == nil {
+		if p == nil || len(p.NullValue) == 0 || p.Type == index.TypeObject {
+			return nil
+		}
+		nv, err := decodeValue(p.NullValue)
+		if err != nil {
+			return index.Invalidf("mapper_parsing_exception", "bad null_value of field [%s]", path)
+		}
+		v = nv
+	}
+	if p == nil {
+		switch effectiveDynamic(dyn) {
+		case dynamicStrict:
+			parent := strings.TrimSuffix(prefix, ".")
+			if parent == "" {
+				parent = "_doc"
+			}
+			return &index.Error{Kind: index.ErrInvalid, Type: "strict_dynamic_mapping_exception",
+				Reason: fmt.Sprintf("mapping set to strict, dynamic introduction of [%s] within [%s] is not allowed", name, parent)}
+		case dynamicFalse:
+			return nil
+		}
+		if !b.mutable {
+			return errNeedsMapping
+		}
+		p = inferProperty(b.m, path, name, v)
+		if p == nil {
+			return nil
+		}
+		if *props == nil {
+			*props = map[string]*index.Property{}
+		}
+		(*props)[name] = p
+		b.changed = true
+	}
+	if obj, ok := v.(map[string]any); ok {
+		if p.Type != index.TypeObject {
+			return index.Invalidf("mapper_parsing_exception", "failed to parse field [%s] of type [%s] in document with id '%s'. Preview of field's value: an object", path, p.Type, b.id)
+		}
+		if p.Enabled != nil && !*p.Enabled {
+			return nil
+		}
+		childDyn := dyn
+		if p.Dynamic != "" {
+			childDyn = p.Dynamic
+		}
+		for _, k := range sortedMapKeys(obj) {
+			if err := b.field(&p.Properties, childDyn, path+".", k, obj[k], ap); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if p.Type == index.TypeObject {
+		return index.Invalidf("mapper_parsing_exception", "object mapping for [%s] tried to parse field [%s] as object, but found a concrete value", path, path)
+	}
+	return b.leaf(path, p, v, ap)
+}
+
+// leaf adds the fields of one concrete value (and its multi-fields).
+func (b *docBuilder) leaf(path string, p *index.Property, v any, ap []uint64) error {
+	indexed := p.Index == nil || *p.Index
+	opts := optsExact
+	if !indexed {
+		opts &^= bindex.IndexField
+	}
+	if p.DocValues != nil && !*p.DocValues {
+		opts &^= bindex.DocValues
+	}
+	var f document.Field
+	switch {
+	case p.Type == index.TypeText:
+		s, err := coerceString(v)
+		if err != nil {
+			return b.parseError(path, p, v, err)
+		}
+		if indexed {
+			f = document.NewTextFieldCustom(path, ap, []byte(s), optsText, b.h.analyzer(analyzerFor(p)))
+		}
+	case p.Type == index.TypeKeyword:
+		s, err := coerceString(v)
+		if err != nil {
+			return b.parseError(path, p, v, err)
+		}
+		if p.IgnoreAbove > 0 && utf8.RuneCountInString(s) > p.IgnoreAbove {
+			return b.multiFields(path, p, v, ap)
+		}
+		if opts != 0 {
+			f = document.NewTextFieldCustom(path, ap, []byte(s), opts, b.h.analyzer(analyzerKeyword))
+		}
+	case index.IsNumeric(p.Type):
+		n, err := coerceNumber(p, v)
+		if err != nil {
+			return b.parseError(path, p, v, err)
+		}
+		if opts != 0 {
+			f = document.NewNumericFieldWithIndexingOptions(path, ap, n, opts)
+		}
+	case p.Type == index.TypeDate:
+		t, err := parseDate(p, v)
+		if err != nil {
+			return b.parseError(path, p, v, err)
+		}
+		if opts != 0 {
+			df, err := document.NewDateTimeFieldWithIndexingOptions(path, ap, t, "", opts)
+			if err != nil {
+				return b.parseError(path, p, v, err)
+			}
+			f = df
+		}
+	case p.Type == index.TypeBoolean:
+		x, err := coerceBool(v)
+		if err != nil {
+			return b.parseError(path, p, v, err)
+		}
+		if opts != 0 {
+			f = document.NewBooleanFieldWithIndexingOptions(path, ap, x, opts)
+		}
+	case p.Type == index.TypeIP:
+		ip, err := coerceIP(v)
+		if err != nil {
+			return b.parseError(path, p, v, err)
+		}
+		if opts != 0 {
+			f = document.NewIPFieldWithIndexingOptions(path, ap, ip, opts)
+		}
+	default:
+		return index.Invalidf("mapper_parsing_exception", "field [%s] has unsupported type [%s]", path, p.Type)
+	}
+	if f != nil {
+		b.doc.AddField(f)
+	}
+	b.markFieldName(path)
+	return b.multiFields(path, p, v, ap)
+}
+
+// multiFields indexes v again under each multi-field of p.
+func (b *docBuilder) multiFields(path string, p *index.Property, v any, ap []uint64) error {
+	if len(p.Fields) == 0 {
+		return nil
+	}
+	for _, name := range sortedMapKeys(p.Fields) {
+		if err := b.leaf(path+"."+name, p.Fields[name], v, ap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markFieldName records path and its parents for _field_names.
+func (b *docBuilder) markFieldName(path string) {
+	for {
+		if _, ok := b.fieldNames[path]; ok {
+			return
+		}
+		b.fieldNames[path] = struct{}{}
+		i := strings.LastIndexByte(path, '.')
+		if i < 0 {
+			return
+		}
+		path = path[:i]
+	}
+}
+
+func (b *docBuilder) parseError(path string, p *index.Property, v any, cause error) error {
+	preview := fmt.Sprint(v)
+	if len(preview) > 64 {
+		preview = preview[:64] + "…"
+	}
+	return &index.Error{Kind: index.ErrInvalid, Type: "mapper_parsing_exception",
+		Reason: fmt.Sprintf("failed to parse field [%s] of type [%s] in document with id '%s'. Preview of field's value: '%s' (%s)",
+			path, p.Type, b.id, strings.ToValidUTF8(preview, ""), causeText(cause))}
+}
+
+func causeText(err error) string {
+	var ie *index.Error
+	if errors.As(err, &ie) {
+		return ie.Reason
+	}
+	return err.Error()
+}
+
+func effectiveDynamic(d string) string {
+	if d == "" {
+		return dynamicTrue
+	}
+	return d
+}
+
+func appendPos(ap []uint64, i uint64) []uint64 {
+	out := make([]uint64, len(ap)+1)
+	copy(out, ap)
+	out[len(ap)] = i
+	return out
+}
+
+func decodeValue(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Get returns document id of index name with its source byte for byte.
+func (b *Backend) Get(ctx context.Context, name, id string) (d *index.Doc, err error) {
+	h, release, err := b.acquire(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	defer recoverErr(&err, "reading from index "+name)
+	d, err = h.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		e := index.NotFoundf("not_found", "document [%s] not found", id)
+		e.Index = name
+		return nil, e
+	}
+	return d, nil
+}
+
+// load reads the stored fields of document id, or returns nil if there is
+// no such document.
+func (h *handle) load(id string) (*index.Doc, error) {
+	if id == "" {
+		return nil, nil
+	}
+	bd, err := h.idx.Document(id)
+	if err != nil {
+		return nil, fmt.Errorf("reading document %q of %q: %w", id, h.name, err)
+	}
+	if bd == nil {
+		return nil, nil
+	}
+	d := &index.Doc{ID: id}
+	bd.VisitFields(func(f bindex.Field) {
+		switch f.Name() {
+		case fieldSource:
+			d.Source = append(json.RawMessage(nil), f.Value()...)
+		case fieldVersion, fieldSeqNo:
+			nf, ok := f.(interface{ Number() (float64, error) })
+			if !ok {
+				return
+			}
+			n, err := nf.Number()
+			if err != nil {
+				return
+			}
+			if f.Name() == fieldVersion {
+				d.Version = int64(n)
+			} else {
+				d.SeqNo = int64(n)
+			}
+		}
+	})
+	if d.Source == nil {
+		return nil, nil
+	}
+	return d, nil
+}
