@@ -1,0 +1,28 @@
+// Package auth authenticates requests with JSON Web Tokens.
+//
+// The gateway builds one Verifier from the configuration and calls Verify
+// with the bearer token of each request:
+//
+//	v, err := auth.NewVerifier(auth.Options{SigningKeys: cfg.SigningKeys})
+//	...
+//	tok, ok := auth.BearerToken(c.Get("Authorization"))
+//	p, err := v.Verify(tok) // p.Name, p.BackendRoles
+//
+// A signing key is either "base64:<secret>" for HMAC (HS256, HS384,
+// HS512) or a PEM public key or certificate: RSA (RS256/384/512 and
+// PS256/384/512), ECDSA (ES256, ES384 or ES512, following the curve) or
+// Ed25519 (EdDSA). A token is accepted only if its algorithm belongs to a
+// configured key ("none" never does) and one of those keys verifies it, so
+// an RSA public key can never be misused as an HMAC secret. exp is
+// required; nbf and iat are checked with Options.ClockSkew of leeway; iss
+// and aud are checked when configured.
+//
+// The user name comes from the claim named by Options.SubjectKey ("sub")
+// and the backend roles from Options.RolesKey ("roles"); both may be
+// dotted paths into nested claims ("realm_access.roles"). Roles may be a
+// JSON array of strings or one comma-separated string.
+//
+// Verify's errors wrap ErrUnauthenticated with a reason fit for the client
+// ("token expired"); they never echo the token. Mint issues HMAC tokens for
+// the "tenantgate token" command and for tests.
+package auth
