@@ -60,7 +60,7 @@ type Verifier struct {
 	subjectKey string
 	rolesKey   string
 	parser     *jwt.Parser
-	required   []string // claims the parser requires: exp, and iss/aud when configured
+	required   []string                         // claims the parser requires: exp, and iss/aud when configured
 	byAlg      map[string][]jwt.VerificationKey // algorithm → keys, in configuration order
 }
 
