@@ -89,7 +89,9 @@ func TestCoerceNumber(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
-	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, mo, d, h, mi, s, ns, time.UTC) }
+	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
+	}
 	cases := []struct {
 		format string
 		in     any
