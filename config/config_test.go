@@ -119,3 +119,18 @@ func TestDefaultIsLoopback(t *testing.T) {
 		t.Fatal("no secret may be a default")
 	}
 }
+
+func TestResolveKeys(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "k")
+	if err := os.WriteFile(p, []byte("base64:c2VjcmV0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ResolveKeys([]string{"base64:aW5saW5l", "file:" + p})
+	if err != nil || len(got) != 2 || got[0] != "base64:aW5saW5l" || got[1] != "base64:c2VjcmV0" {
+		t.Fatalf("ResolveKeys = %q, %v", got, err)
+	}
+	if _, err := ResolveKeys([]string{"file:" + filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "signing_keys[0]") {
+		t.Fatalf("missing file error = %v", err)
+	}
+}

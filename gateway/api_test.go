@@ -1,0 +1,286 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tenantgate/tenantgate/internal/testserver"
+)
+
+func mustStatus(t *testing.T, r *testserver.Response, want int) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("status %d, want %d: %s", r.Status, want, r.Body)
+	}
+}
+
+func get(t *testing.T, m map[string]any, path string) any {
+	t.Helper()
+	var cur any = m
+	for _, p := range strings.Split(path, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: %v is not an object", path, cur)
+		}
+		cur = obj[p]
+	}
+	return cur
+}
+
+func TestRootHealthAuthinfo(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	r := s.Do(t, "GET", "/", tok, "", nil)
+	mustStatus(t, r, 200)
+	m := r.JSON(t)
+	if m["tagline"] == nil || get(t, m, "version.number") == nil || m["name"] == nil {
+		t.Fatalf("root: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "GET", "/_cluster/health", tok, "analysts", nil), 200)
+
+	r = s.Do(t, "GET", "/_plugins/_security/authinfo", tok, "analysts", nil)
+	mustStatus(t, r, 200)
+	m = r.JSON(t)
+	if m["user_name"] != "alice" || m["user_requested_tenant"] != "analysts" {
+		t.Fatalf("authinfo: %s", r.Body)
+	}
+	tenants := m["tenants"].(map[string]any)
+	want := map[string]any{"analysts": true, "executive": false, "alice": true, "global_tenant": true}
+	for k, v := range want {
+		if tenants[k] != v {
+			t.Errorf("authinfo tenants[%s] = %v, want %v (all: %v)", k, tenants[k], v, tenants)
+		}
+	}
+	if _, ok := tenants["human_resources"]; ok {
+		t.Errorf("authinfo lists a tenant alice cannot use: %v", tenants)
+	}
+	if br := m["backend_roles"].([]any); len(br) != 1 || br[0] != "analyst" {
+		t.Errorf("backend_roles = %v", br)
+	}
+	roles := fmt.Sprint(m["roles"])
+	if !strings.Contains(roles, "analyst") {
+		t.Errorf("roles = %v", roles)
+	}
+}
+
+func TestDocumentLifecycle(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	const tenant = "analysts"
+	// The source comes back byte for byte: spacing, key order, unicode.
+	src := "{ \"b\" : 2,\n  \"a\": \"h\u00e9llo \\u00e9\", \"n\": 1.50 , \"nested\": {\"z\": [3, 1]} }"
+	r := s.Do(t, "PUT", "/logs/_doc/1", tok, tenant, src)
+	mustStatus(t, r, 201)
+	m := r.JSON(t)
+	if m["result"] != "created" || m["_index"] != "logs" || m["_id"] != "1" || m["_version"].(float64) != 1 {
+		t.Fatalf("index: %s", r.Body)
+	}
+	r = s.Do(t, "GET", "/logs/_doc/1", tok, tenant, nil)
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), `"_source":`+src+`}`) {
+		t.Fatalf("source not byte-identical:\n%s\nwant %s", r.Body, src)
+	}
+	r = s.Do(t, "GET", "/logs/_source/1", tok, tenant, nil)
+	if string(r.Body) != src {
+		t.Fatalf("_source endpoint: %q, want %q", r.Body, src)
+	}
+	r = s.Do(t, "PUT", "/logs/_doc/1", tok, tenant, `{"a":"again"}`)
+	mustStatus(t, r, 200)
+	if m := r.JSON(t); m["result"] != "updated" || m["_version"].(float64) != 2 {
+		t.Fatalf("reindex: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "PUT", "/logs/_create/1", tok, tenant, `{"a":1}`), 409)
+	r = s.Do(t, "POST", "/logs/_update/1", tok, tenant, `{"doc":{"extra":{"deep":true}}}`)
+	mustStatus(t, r, 200)
+	r = s.Do(t, "GET", "/logs/_doc/1", tok, tenant, nil)
+	if m := r.JSON(t); get(t, m, "_source.extra.deep") != true || get(t, m, "_source.a") != "again" {
+		t.Fatalf("after update: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "POST", "/logs/_update/missing", tok, tenant, `{"doc":{"a":1}}`), 404)
+	mustStatus(t, s.Do(t, "POST", "/logs/_update/up", tok, tenant, `{"doc":{"a":1},"doc_as_upsert":true}`), 201)
+	r = s.Do(t, "POST", "/logs/_doc", tok, tenant, `{"auto":true}`)
+	mustStatus(t, r, 201)
+	autoID := r.JSON(t)["_id"].(string)
+	if len(autoID) != 20 {
+		t.Fatalf("generated id %q", autoID)
+	}
+	mustStatus(t, s.Do(t, "HEAD", "/logs/_doc/"+autoID, tok, tenant, nil), 200)
+	mustStatus(t, s.Do(t, "DELETE", "/logs/_doc/"+autoID, tok, tenant, nil), 200)
+	r = s.Do(t, "DELETE", "/logs/_doc/"+autoID, tok, tenant, nil)
+	mustStatus(t, r, 404)
+	if r.JSON(t)["result"] != "not_found" {
+		t.Fatalf("second delete: %s", r.Body)
+	}
+	r = s.Do(t, "GET", "/logs/_doc/"+autoID, tok, tenant, nil)
+	mustStatus(t, r, 404)
+	if r.JSON(t)["found"] != false {
+		t.Fatalf("get deleted: %s", r.Body)
+	}
+	// Ids with slashes travel percent-encoded.
+	mustStatus(t, s.Do(t, "PUT", "/logs/_doc/a%2Fb", tok, tenant, `{"x":1}`), 201)
+	r = s.Do(t, "GET", "/logs/_doc/a%2Fb", tok, tenant, nil)
+	mustStatus(t, r, 200)
+	if r.JSON(t)["_id"] != "a/b" {
+		t.Fatalf("encoded id: %s", r.Body)
+	}
+}
+
+func TestIndexAPIAndTemplates(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	const tenant = "analysts"
+	tmpl := `{"index_patterns":["metrics-*"],"priority":5,"template":{"mappings":{"properties":{"host":{"type":"keyword"},"cpu":{"type":"float"}}}}}`
+	mustStatus(t, s.Do(t, "PUT", "/_index_template/metrics", tok, tenant, tmpl), 200)
+	r := s.Do(t, "GET", "/_index_template/metrics", tok, tenant, nil)
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), `"metrics-*"`) {
+		t.Fatalf("template: %s", r.Body)
+	}
+	// The template applies to an index created implicitly by a first write.
+	mustStatus(t, s.Do(t, "POST", "/metrics-a/_doc", tok, tenant, `{"host":"web-1","cpu":"0.5","free":"text here"}`), 201)
+	r = s.Do(t, "GET", "/metrics-a/_mapping", tok, tenant, nil)
+	mustStatus(t, r, 200)
+	m := r.JSON(t)
+	if get(t, m, "metrics-a.mappings.properties.host.type") != "keyword" || get(t, m, "metrics-a.mappings.properties.cpu.type") != "float" {
+		t.Fatalf("template mapping not applied: %s", r.Body)
+	}
+	// Unmapped strings become text with a .keyword sub-field.
+	if get(t, m, "metrics-a.mappings.properties.free.type") != "text" || get(t, m, "metrics-a.mappings.properties.free.fields.keyword.type") != "keyword" {
+		t.Fatalf("dynamic mapping: %s", r.Body)
+	}
+	// The numeric string was coerced: a range query finds it.
+	r = s.Do(t, "POST", "/metrics-a/_search", tok, tenant, `{"query":{"range":{"cpu":{"gte":0.4}}}}`)
+	mustStatus(t, r, 200)
+	if get(t, r.JSON(t), "hits.total.value").(float64) != 1 {
+		t.Fatalf("coerced range: %s", r.Body)
+	}
+	// Templates are per tenant.
+	r = s.Do(t, "GET", "/_index_template/metrics", tok, "global", nil)
+	mustStatus(t, r, 404)
+
+	mapping := `{"mappings":{"properties":{"title":{"type":"text","fields":{"raw":{"type":"keyword"}}},"at":{"type":"date"},"n":{"type":"integer"},"ok":{"type":"boolean"},"ip":{"type":"ip"},"user":{"properties":{"name":{"type":"keyword"}}}}}}`
+	mustStatus(t, s.Do(t, "PUT", "/books", tok, tenant, mapping), 200)
+	r = s.Do(t, "PUT", "/books", tok, tenant, `{}`)
+	mustStatus(t, r, 400)
+	if !strings.Contains(string(r.Body), "resource_already_exists_exception") {
+		t.Fatalf("create twice: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "HEAD", "/books", tok, tenant, nil), 200)
+	mustStatus(t, s.Do(t, "HEAD", "/nope", tok, tenant, nil), 404)
+	r = s.Do(t, "GET", "/books", tok, tenant, nil)
+	mustStatus(t, r, 200)
+	if get(t, r.JSON(t), "books.mappings.properties.title.fields.raw.type") != "keyword" {
+		t.Fatalf("get index: %s", r.Body)
+	}
+	r = s.Do(t, "GET", "/_cat/indices?format=json", tok, tenant, nil)
+	mustStatus(t, r, 200)
+	var rows []map[string]any
+	if err := json.Unmarshal(r.Body, &rows); err != nil || len(rows) != 2 {
+		t.Fatalf("cat indices: %v %s", err, r.Body)
+	}
+	if rows[0]["index"] != "books" || rows[0]["docs.count"] != "0" || rows[1]["index"] != "metrics-a" || rows[1]["docs.count"] != "1" {
+		t.Fatalf("cat indices rows: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "DELETE", "/books", tok, tenant, nil), 200)
+	mustStatus(t, s.Do(t, "GET", "/books", tok, tenant, nil), 404)
+	mustStatus(t, s.Do(t, "DELETE", "/_index_template/metrics", tok, tenant, nil), 200)
+	mustStatus(t, s.Do(t, "DELETE", "/_index_template/metrics", tok, tenant, nil), 404)
+}
+
+func TestBulkSearchCountMgetMsearch(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	const tenant = "analysts"
+	var bulk strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&bulk, "{\"index\":{\"_index\":\"web\",\"_id\":\"%d\"}}\n{\"status\":%d,\"path\":\"/page/%d\",\"msg\":\"request number %d\",\"at\":\"2024-01-%02dT10:00:00Z\"}\n",
+			i, 200+100*(i%3), i, i, 1+i%28)
+	}
+	bulk.WriteString("{\"delete\":{\"_index\":\"web\",\"_id\":\"29\"}}\n")
+	bulk.WriteString("{\"create\":{\"_index\":\"web\",\"_id\":\"0\"}}\n{\"status\":1}\n")
+	bulk.WriteString("{\"index\":{\"_index\":\"web\",\"_id\":\"bad\"}}\n{\"status\":\"not a number\"}\n")
+	bulk.WriteString("{\"update\":{\"_index\":\"web\",\"_id\":\"1\"}}\n{\"doc\":{\"msg\":\"updated one\"}}\n")
+	r := s.Do(t, "POST", "/_bulk", tok, tenant, bulk.String())
+	mustStatus(t, r, 200)
+	m := r.JSON(t)
+	if m["errors"] != true {
+		t.Fatalf("bulk errors flag: %s", r.Body)
+	}
+	items := m["items"].([]any)
+	if len(items) != 34 {
+		t.Fatalf("bulk items: %d", len(items))
+	}
+	wantStatus := map[int]float64{0: 201, 30: 200, 31: 409, 32: 400, 33: 200}
+	for i, st := range wantStatus {
+		for _, v := range items[i].(map[string]any) {
+			if got := v.(map[string]any)["status"].(float64); got != st {
+				t.Errorf("item %d status %v, want %v: %v", i, got, st, v)
+			}
+		}
+	}
+	r = s.Do(t, "POST", "/web/_count", tok, tenant, `{"query":{"term":{"status":300}}}`)
+	mustStatus(t, r, 200)
+	if r.JSON(t)["count"].(float64) != 10 {
+		t.Fatalf("count: %s", r.Body)
+	}
+	q := `{"query":{"bool":{"must":[{"match":{"msg":"request"}}],"filter":[{"range":{"status":{"gte":300}}}]}},"sort":[{"status":"desc"},{"path.keyword":"asc"}],"size":3,"from":1,"_source":["path"],"aggs":{"by_status":{"terms":{"field":"status"}}}}`
+	r = s.Do(t, "POST", "/web/_search", tok, tenant, q)
+	mustStatus(t, r, 200)
+	m = r.JSON(t)
+	hits := get(t, m, "hits.hits").([]any)
+	if len(hits) != 3 || get(t, m, "hits.total.value").(float64) != 19 {
+		t.Fatalf("search: %s", r.Body)
+	}
+	first := hits[0].(map[string]any)
+	if first["_index"] != "web" || first["_source"].(map[string]any)["msg"] != nil || first["_source"].(map[string]any)["path"] == nil {
+		t.Fatalf("first hit: %v", first)
+	}
+	buckets := get(t, m, "aggregations.by_status.buckets").([]any)
+	if len(buckets) != 2 {
+		t.Fatalf("aggregation buckets: %s", r.Body)
+	}
+	r = s.Do(t, "GET", "/web/_search?q=msg:updated", tok, tenant, nil)
+	mustStatus(t, r, 200)
+	if get(t, r.JSON(t), "hits.total.value").(float64) != 1 {
+		t.Fatalf("q= search: %s", r.Body)
+	}
+	r = s.Do(t, "POST", "/web/_mget", tok, tenant, `{"ids":["1","29","nope"]}`)
+	mustStatus(t, r, 200)
+	docs := r.JSON(t)["docs"].([]any)
+	if docs[0].(map[string]any)["found"] != true || docs[1].(map[string]any)["found"] != false || docs[2].(map[string]any)["found"] != false {
+		t.Fatalf("mget: %s", r.Body)
+	}
+	r = s.Do(t, "POST", "/_msearch", tok, tenant, "{\"index\":\"web\"}\n{\"query\":{\"match_all\":{}},\"size\":0}\n{\"index\":\"missing\"}\n{}\n{\"index\":\"web\"}\n{\"query\":{\"nope\":{}}}\n")
+	mustStatus(t, r, 200)
+	resps := r.JSON(t)["responses"].([]any)
+	if len(resps) != 3 || resps[0].(map[string]any)["status"].(float64) != 200 || resps[1].(map[string]any)["status"].(float64) != 404 || resps[2].(map[string]any)["status"].(float64) != 400 {
+		t.Fatalf("msearch: %s", r.Body)
+	}
+	// Wildcards match within the tenant only.
+	mustStatus(t, s.Do(t, "PUT", "/web/_doc/g", tok, "global", `{"msg":"request in global"}`), 201)
+	r = s.Do(t, "POST", "/w*/_search", tok, tenant, `{"query":{"match":{"msg":"global"}}}`)
+	mustStatus(t, r, 200)
+	if get(t, r.JSON(t), "hits.total.value").(float64) != 0 {
+		t.Fatalf("wildcard search crossed tenants: %s", r.Body)
+	}
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	s.Do(t, "GET", "/", tok, "", nil)
+	s.Do(t, "GET", "/", "", "", nil)
+	r := s.Do(t, "GET", "/metrics", "", "", nil)
+	mustStatus(t, r, 200)
+	body := string(r.Body)
+	for _, want := range []string{`tenantgate_http_requests_total{method="GET",route="/",status="200"} 1`, `status="401"`, "tenantgate_http_request_duration_seconds_bucket"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if r := s.Do(t, "GET", "/", tok, "", nil); r.Header.Get("X-Request-Id") == "" {
+		t.Error("no X-Request-Id on responses")
+	}
+}

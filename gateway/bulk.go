@@ -1,0 +1,211 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tenantgate/tenantgate/index"
+)
+
+// bulkItem is one parsed action of a bulk request.
+type bulkItem struct {
+	line  int // 1-based line of the action
+	index string
+	op    index.Op
+	// err is set when the item is refused before it reaches an index.
+	err error
+}
+
+// bulkMetaKeys are the action/metadata keys accepted. Everything else
+// refuses the request, naming the line, rather than being ignored.
+var bulkMetaKeys = map[string]bool{"_index": true, "_id": true, "routing": true, "require_alias": true, "pipeline": false, "retry_on_conflict": true}
+
+// parseBulk parses NDJSON into items. A malformed line refuses the whole
+// request with a 400 naming the line, before anything is written.
+func parseBulk(body []byte, defaultIndex string) ([]bulkItem, error) {
+	var items []bulkItem
+	lines := bytes.Split(body, []byte("\n"))
+	for i := 0; i < len(lines); i++ {
+		line := bytes.TrimSpace(lines[i])
+		if len(line) == 0 {
+			continue
+		}
+		n := i + 1
+		var action map[string]map[string]json.RawMessage
+		if err := json.Unmarshal(line, &action); err != nil || len(action) != 1 {
+			return nil, badRequest("illegal_argument_exception", "Malformed action/metadata line [%d], expected a JSON object with a single action (index, create, update or delete): %s", n, jsonReasonOrCount(err, len(action)))
+		}
+		var it bulkItem
+		it.line = n
+		var name string
+		var meta map[string]json.RawMessage
+		for name, meta = range action {
+		}
+		switch name {
+		case "index":
+			it.op.Type = index.OpIndex
+		case "create":
+			it.op.Type = index.OpCreate
+		case "update":
+			it.op.Type = index.OpUpdate
+		case "delete":
+			it.op.Type = index.OpDelete
+		default:
+			return nil, badRequest("illegal_argument_exception", "Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]", n, name)
+		}
+		it.index = defaultIndex
+		for k, v := range meta {
+			if !bulkMetaKeys[k] {
+				return nil, badRequest("illegal_argument_exception", "Action/metadata line [%d] contains an unknown or unsupported parameter [%s]", n, k)
+			}
+			switch k {
+			case "_index":
+				if err := json.Unmarshal(v, &it.index); err != nil {
+					return nil, badRequest("illegal_argument_exception", "Action/metadata line [%d]: [_index] must be a string", n)
+				}
+			case "_id":
+				if err := json.Unmarshal(v, &it.op.ID); err != nil {
+					return nil, badRequest("illegal_argument_exception", "Action/metadata line [%d]: [_id] must be a string", n)
+				}
+			}
+		}
+		if it.index == "" {
+			return nil, badRequest("action_request_validation_exception", "Validation Failed: 1: index is missing for the action on line [%d];", n)
+		}
+		if (it.op.Type == index.OpUpdate || it.op.Type == index.OpDelete) && it.op.ID == "" {
+			return nil, badRequest("action_request_validation_exception", "Validation Failed: 1: id is missing for the %s on line [%d];", name, n)
+		}
+		if it.op.Type != index.OpDelete {
+			// The next line is the document (or update body).
+			i++
+			for i < len(lines) && len(bytes.TrimSpace(lines[i])) == 0 {
+				i++
+			}
+			if i >= len(lines) {
+				return nil, badRequest("illegal_argument_exception", "The bulk request must be terminated by a newline: the %s on line [%d] has no source line", name, n)
+			}
+			src := bytes.TrimSpace(lines[i])
+			if !json.Valid(src) {
+				var v any
+				return nil, badRequest("illegal_argument_exception", "Malformed source line [%d]: %s", i+1, jsonReason(json.Unmarshal(src, &v)))
+			}
+			if it.op.Type == index.OpUpdate {
+				op, err := parseUpdate(src)
+				if err != nil {
+					it.err = err
+				} else {
+					op.ID = it.op.ID
+					it.op = op
+				}
+			} else if src[0] != '{' {
+				it.err = badRequest("mapper_parsing_exception", "failed to parse: the document on line [%d] is not a JSON object", i+1)
+			} else {
+				it.op.Source = append(json.RawMessage(nil), src...)
+			}
+		}
+		if it.err == nil {
+			it.err = checkID(it.op.ID, false)
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return nil, badRequest("action_request_validation_exception", "Validation Failed: 1: no requests added;")
+	}
+	return items, nil
+}
+
+func jsonReasonOrCount(err error, n int) string {
+	if err != nil {
+		return jsonReason(err)
+	}
+	return "found " + strconv.Itoa(n) + " actions"
+}
+
+// handleBulk answers POST /_bulk and /{index}/_bulk.
+func (s *Server) handleBulk(c *fiber.Ctx) error {
+	if err := checkParams(c, "refresh", "routing", "wait_for_active_shards", "require_alias", "_source"); err != nil {
+		return err
+	}
+	start := time.Now()
+	sc := scopeOf(c)
+	def, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	items, err := parseBulk(c.Body(), def)
+	if err != nil {
+		return err
+	}
+	results := make([]index.OpResult, len(items))
+	// Group items by index, keeping their order within each index: one
+	// Apply (one durable batch) per index.
+	groups := map[string][]int{}
+	var order []string
+	for i, it := range items {
+		if it.err != nil {
+			continue
+		}
+		if _, ok := groups[it.index]; !ok {
+			order = append(order, it.index)
+		}
+		groups[it.index] = append(groups[it.index], i)
+	}
+	for _, name := range order {
+		idxs := groups[name]
+		ops := make([]index.Op, len(idxs))
+		for j, i := range idxs {
+			ops[j] = items[i].op
+		}
+		res, err := sc.view.Apply(c.UserContext(), name, ops)
+		if err != nil {
+			if !isClientError(err) {
+				return err
+			}
+			for _, i := range idxs {
+				items[i].err = err
+			}
+			continue
+		}
+		for j, i := range idxs {
+			results[i] = res[j]
+		}
+	}
+	failed := false
+	for i, it := range items {
+		if it.err != nil {
+			results[i] = index.OpResult{ID: it.op.ID, Err: it.err}
+		}
+		if results[i].Err != nil && results[i].Result != "not_found" {
+			failed = true
+		}
+	}
+	var b jsonBuf
+	b.raw(`{"took":`).val(time.Since(start).Milliseconds()).raw(`,"errors":`).val(failed).raw(`,"items":[`)
+	for i, it := range items {
+		if i > 0 {
+			b.raw(",")
+		}
+		r := results[i]
+		b.raw(`{"`).raw(it.op.Type.String()).raw(`":{"_index":`).val(it.index).raw(`,"_id":`).val(r.ID)
+		if r.Err != nil && r.Result != "not_found" {
+			status, typ, reason, _ := classify(r.Err)
+			b.raw(`,"status":`).val(status).raw(`,"error":{"type":`).val(typ).raw(`,"reason":`).val(reason).raw(`,"index":`).val(it.index).raw(`}}}`)
+			continue
+		}
+		b.raw(`,"_version":`).val(r.Version).raw(`,"result":`).val(r.Result).raw(`,"_shards":` + shards + `,"_seq_no":`).val(r.SeqNo).
+			raw(`,"_primary_term":1,"status":`).val(r.Status).raw(`}}`)
+	}
+	b.raw("]}")
+	return sendJSON(c, fiber.StatusOK, &b)
+}
+
+// isClientError reports whether err maps to a 4xx, so it belongs to the
+// items rather than failing the whole request.
+func isClientError(err error) bool {
+	status, _, _, _ := classify(err)
+	return status >= 400 && status < 500
+}

@@ -1,0 +1,265 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tenantgate/tenantgate/index"
+)
+
+// writeParams are the query parameters the document write routes accept.
+// refresh is accepted and needs nothing: an acknowledged write is already
+// on disk and visible to searches.
+var writeParams = []string{"refresh", "op_type", "routing", "wait_for_active_shards", "require_alias"}
+
+// validSource checks that a document body is a JSON object and returns a
+// copy (Fiber reuses the body's memory after the handler returns).
+func validSource(body []byte) (json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, badRequest("parse_exception", "request body is required")
+	}
+	if trimmed[0] != '{' || !json.Valid(trimmed) {
+		var v any
+		err := json.Unmarshal(trimmed, &v)
+		if err == nil {
+			return nil, badRequest("mapper_parsing_exception", "the document must be a JSON object")
+		}
+		return nil, badRequest("mapper_parsing_exception", "failed to parse the document: %s", jsonReason(err))
+	}
+	return append(json.RawMessage(nil), body...), nil
+}
+
+// applyOne runs a single write and answers with its result, or with the
+// item's error as the request's error.
+func (s *Server) applyOne(c *fiber.Ctx, logical string, op index.Op) error {
+	sc := scopeOf(c)
+	res, err := sc.view.Apply(c.UserContext(), logical, []index.Op{op})
+	if err != nil {
+		return err
+	}
+	r := res[0]
+	if r.Err != nil {
+		return r.Err
+	}
+	var b jsonBuf
+	writeResult(&b, logical, r)
+	return sendJSON(c, r.Status, &b)
+}
+
+// handleIndexDoc answers PUT|POST /{index}/_doc/{id} and POST /{index}/_doc.
+func (s *Server) handleIndexDoc(c *fiber.Ctx) error {
+	if err := checkParams(c, writeParams...); err != nil {
+		return err
+	}
+	logical, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	src, err := validSource(c.Body())
+	if err != nil {
+		return err
+	}
+	typ := index.OpIndex
+	switch c.Query("op_type") {
+	case "", "index":
+	case "create":
+		typ = index.OpCreate
+	default:
+		return badRequest("illegal_argument_exception", "opType must be 'create' or 'index', found: [%s]", c.Query("op_type"))
+	}
+	if err := checkID(id, c.Params("id") != ""); err != nil {
+		return err
+	}
+	return s.applyOne(c, logical, index.Op{Type: typ, ID: id, Source: src})
+}
+
+// checkID refuses ids OpenSearch refuses: empty when given, or longer
+// than 512 bytes.
+func checkID(id string, given bool) error {
+	if given && id == "" {
+		return badRequest("illegal_argument_exception", "if _id is specified it must not be empty")
+	}
+	if len(id) > 512 {
+		return badRequest("illegal_argument_exception", "id [%s...] is too long, must be no longer than 512 bytes but was: %d", id[:32], len(id))
+	}
+	return nil
+}
+
+// handleCreateDoc answers PUT|POST /{index}/_create/{id}.
+func (s *Server) handleCreateDoc(c *fiber.Ctx) error {
+	if err := checkParams(c, writeParams...); err != nil {
+		return err
+	}
+	logical, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := checkID(id, true); err != nil {
+		return err
+	}
+	src, err := validSource(c.Body())
+	if err != nil {
+		return err
+	}
+	return s.applyOne(c, logical, index.Op{Type: index.OpCreate, ID: id, Source: src})
+}
+
+// handleGetDoc answers GET|HEAD /{index}/_doc/{id}.
+func (s *Server) handleGetDoc(c *fiber.Ctx) error {
+	if err := checkParams(c, "_source", "realtime", "refresh", "routing", "preference", "stored_fields"); err != nil {
+		return err
+	}
+	sc := scopeOf(c)
+	logical, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	doc, err := sc.view.Get(c.UserContext(), logical, id)
+	var ie *index.Error
+	if errors.As(err, &ie) && errors.Is(err, index.ErrNotFound) && ie.Type != "index_not_found_exception" {
+		if c.Method() == fiber.MethodHead {
+			return c.SendStatus(fiber.StatusNotFound)
+		}
+		var b jsonBuf
+		b.raw(`{"_index":`).val(logical).raw(`,"_id":`).val(id).raw(`,"found":false}`)
+		return sendJSON(c, fiber.StatusNotFound, &b)
+	}
+	if err != nil {
+		return err
+	}
+	if c.Method() == fiber.MethodHead {
+		return c.SendStatus(fiber.StatusOK)
+	}
+	var b jsonBuf
+	b.raw(`{"_index":`).val(logical).raw(`,"_id":`).val(doc.ID).raw(`,"_version":`).val(doc.Version).
+		raw(`,"_seq_no":`).val(doc.SeqNo).raw(`,"_primary_term":1,"found":true`)
+	if c.Query("_source") != "false" {
+		b.raw(`,"_source":`).source(doc.Source)
+	}
+	b.raw("}")
+	return sendJSON(c, fiber.StatusOK, &b)
+}
+
+// handleGetSource answers GET /{index}/_source/{id} with the bare source.
+func (s *Server) handleGetSource(c *fiber.Ctx) error {
+	sc := scopeOf(c)
+	logical, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	doc, err := sc.view.Get(c.UserContext(), logical, id)
+	if err != nil {
+		return err
+	}
+	var b jsonBuf
+	b.source(doc.Source)
+	return sendJSON(c, fiber.StatusOK, &b)
+}
+
+// handleDeleteDoc answers DELETE /{index}/_doc/{id}.
+func (s *Server) handleDeleteDoc(c *fiber.Ctx) error {
+	if err := checkParams(c, writeParams...); err != nil {
+		return err
+	}
+	logical, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	sc := scopeOf(c)
+	res, err := sc.view.Apply(c.UserContext(), logical, []index.Op{{Type: index.OpDelete, ID: id}})
+	if err != nil {
+		return err
+	}
+	r := res[0]
+	if r.Err != nil && r.Status != fiber.StatusNotFound {
+		return r.Err
+	}
+	var b jsonBuf
+	writeResult(&b, logical, r)
+	return sendJSON(c, r.Status, &b)
+}
+
+// handleUpdateDoc answers POST /{index}/_update/{id} with a partial
+// document ("doc"), optionally "doc_as_upsert" or "upsert".
+func (s *Server) handleUpdateDoc(c *fiber.Ctx) error {
+	if err := checkParams(c, append(writeParams, "retry_on_conflict", "_source")...); err != nil {
+		return err
+	}
+	logical, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	op, err := parseUpdate(c.Body())
+	if err != nil {
+		return err
+	}
+	op.ID = id
+	return s.applyOne(c, logical, op)
+}
+
+// parseUpdate parses an update body: {"doc": {...}, "doc_as_upsert":
+// bool, "upsert": {...}, "detect_noop": bool}. Scripts are refused.
+func parseUpdate(body []byte) (index.Op, error) {
+	op := index.Op{Type: index.OpUpdate}
+	m, err := decodeObject(body, "the update request")
+	if err != nil {
+		return op, err
+	}
+	for k, v := range m {
+		switch k {
+		case "doc":
+			src, err := validSource(v)
+			if err != nil {
+				return op, err
+			}
+			op.Source = src
+		case "upsert":
+			src, err := validSource(v)
+			if err != nil {
+				return op, err
+			}
+			op.Upsert = src
+		case "doc_as_upsert":
+			if err := json.Unmarshal(v, &op.DocAsUpsert); err != nil {
+				return op, badRequest("parse_exception", "[doc_as_upsert] must be a boolean")
+			}
+		case "detect_noop", "_source":
+		case "script", "scripted_upsert":
+			return op, badRequest("illegal_argument_exception", "scripted updates are not supported by tenantgate; send a partial document in [doc]")
+		default:
+			return op, badRequest("parse_exception", "unknown field [%s] in the update request", k)
+		}
+	}
+	if op.Source == nil {
+		return op, badRequest("action_request_validation_exception", "Validation Failed: 1: script or doc is missing;")
+	}
+	return op, nil
+}

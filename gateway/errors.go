@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tenantgate/tenantgate/auth"
+	"github.com/tenantgate/tenantgate/index"
+	"github.com/tenantgate/tenantgate/tenants"
+)
+
+// Error is an error the gateway answers with a given status and an
+// OpenSearch error type and reason. The reason is shown to the client.
+type Error struct {
+	Status int
+	Type   string
+	Reason string
+	// Header holds extra response headers (WWW-Authenticate).
+	Header map[string]string
+}
+
+// Error implements error.
+func (e *Error) Error() string { return e.Reason }
+
+func badRequest(typ, format string, args ...any) *Error {
+	return &Error{Status: fiber.StatusBadRequest, Type: typ, Reason: fmt.Sprintf(format, args...)}
+}
+
+// forbidden is the one 403 for "no such tenant" and "not yours" alike.
+func forbidden(action, user, tenant string) *Error {
+	return &Error{Status: fiber.StatusForbidden, Type: "security_exception",
+		Reason: fmt.Sprintf("no permissions for [%s] and User [name=%s] on tenant [%s]", action, user, tenant)}
+}
+
+func unauthorized(reason string) *Error {
+	return &Error{Status: fiber.StatusUnauthorized, Type: "security_exception", Reason: reason,
+		Header: map[string]string{fiber.HeaderWWWAuthenticate: `Bearer realm="tenantgate"`}}
+}
+
+// errorBody is OpenSearch's error shape.
+type errorBody struct {
+	Error struct {
+		RootCause []errorCause `json:"root_cause"`
+		Type      string       `json:"type"`
+		Reason    string       `json:"reason"`
+		Index     string       `json:"index,omitempty"`
+	} `json:"error"`
+	Status int `json:"status"`
+}
+
+type errorCause struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+	Index  string `json:"index,omitempty"`
+}
+
+// classify maps any error to a status, an OpenSearch type and a reason
+// safe for the client. It is the only place that decides statuses.
+func classify(err error) (status int, typ, reason, idx string) {
+	var ge *Error
+	var ie *index.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ge):
+		return ge.Status, ge.Type, ge.Reason, ""
+	case errors.As(err, &ie):
+		status := fiber.StatusInternalServerError
+		switch {
+		case errors.Is(ie.Kind, index.ErrInvalid), errors.Is(ie.Kind, index.ErrExists):
+			status = fiber.StatusBadRequest
+		case errors.Is(ie.Kind, index.ErrNotFound):
+			status = fiber.StatusNotFound
+		case errors.Is(ie.Kind, index.ErrConflict):
+			status = fiber.StatusConflict
+		}
+		if status == fiber.StatusInternalServerError {
+			return status, "exception", "internal server error", ""
+		}
+		return status, ie.Type, ie.Reason, ie.Index
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return fiber.StatusUnauthorized, "security_exception", err.Error(), ""
+	case errors.Is(err, tenants.ErrInvalid):
+		return fiber.StatusBadRequest, "illegal_argument_exception", err.Error(), ""
+	case errors.As(err, &fe):
+		switch fe.Code {
+		case fiber.StatusRequestEntityTooLarge:
+			return fe.Code, "content_too_long_exception", "request body is larger than limits.body_bytes", ""
+		case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
+			return fe.Code, "illegal_argument_exception", "no handler found for this uri and method", ""
+		}
+		if fe.Code < 500 {
+			return fe.Code, "illegal_argument_exception", fe.Message, ""
+		}
+	case errors.Is(err, context.DeadlineExceeded):
+		return fiber.StatusGatewayTimeout, "timeout_exception", "the request took longer than the server allows", ""
+	case errors.Is(err, index.ErrClosed):
+		return fiber.StatusServiceUnavailable, "unavailable_exception", "the server is shutting down", ""
+	}
+	return fiber.StatusInternalServerError, "exception", "internal server error", ""
+}
+
+// errorHandler is Fiber's error handler: it writes every error in
+// OpenSearch's shape and logs server errors with the request id.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	status, typ, reason, idx := classify(err)
+	if status >= 500 {
+		reason = fmt.Sprintf("%s (request id %s)", reason, requestID(c))
+		s.log.LogAttrs(c.UserContext(), slog.LevelError, "request failed",
+			slog.String("request_id", requestID(c)), slog.String("method", c.Method()),
+			slog.String("route", routePath(c)), slog.Any("err", err))
+	}
+	var ge *Error
+	if errors.As(err, &ge) {
+		for k, v := range ge.Header {
+			c.Set(k, v)
+		}
+	}
+	if status == fiber.StatusUnauthorized {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="tenantgate"`)
+	}
+	var body errorBody
+	body.Error.Type, body.Error.Reason, body.Error.Index = typ, reason, idx
+	body.Error.RootCause = []errorCause{{Type: typ, Reason: reason, Index: idx}}
+	body.Status = status
+	if c.Method() == fiber.MethodHead {
+		return c.SendStatus(status)
+	}
+	return c.Status(status).JSON(body)
+}

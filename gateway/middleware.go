@@ -1,0 +1,228 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tenantgate/tenantgate/auth"
+	"github.com/tenantgate/tenantgate/index"
+	"github.com/tenantgate/tenantgate/policy"
+	"github.com/tenantgate/tenantgate/tenants"
+)
+
+type localKey int
+
+const (
+	keyRequestID localKey = iota
+	keyCaller
+)
+
+// caller is who is asking, after authentication.
+type caller struct {
+	principal auth.Principal
+	roles     policy.Roles
+}
+
+// scope is the tenant a request runs in, after authorization, with the
+// view of the indices that tenant may reach.
+type scope struct {
+	caller *caller
+	tenant tenants.Ref
+	view   *index.View
+}
+
+func requestID(c *fiber.Ctx) string {
+	if id, ok := c.Locals(keyRequestID).(string); ok {
+		return id
+	}
+	return ""
+}
+
+// observe is the outermost middleware: request id, panic recovery,
+// metrics and one structured log line per request.
+func (s *Server) observe(c *fiber.Ctx) (err error) {
+	start := time.Now()
+	id := sanitizeRequestID(c.Get("X-Request-Id"))
+	if id == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Locals(keyRequestID, id)
+	c.Set("X-Request-Id", id)
+	s.metrics.inflight.Inc()
+	defer s.metrics.inflight.Dec()
+
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			}
+		}()
+		err = c.Next()
+	}()
+	if err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	status := c.Response().StatusCode()
+	took := time.Since(start)
+	s.metrics.observe(c, status, took)
+	attrs := []slog.Attr{
+		slog.String("request_id", id), slog.String("method", c.Method()),
+		slog.String("route", routePath(c)), slog.Int("status", status),
+		slog.Duration("took", took),
+	}
+	if cl, ok := c.Locals(keyCaller).(*caller); ok {
+		attrs = append(attrs, slog.String("user", cl.principal.Name))
+	}
+	if sc, ok := c.Locals(keyScope).(*scope); ok {
+		attrs = append(attrs, slog.String("tenant", sc.tenant.String()))
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
+	return nil
+}
+
+// sanitizeRequestID keeps a client's request id only when it is short
+// and plain, so it cannot inject anything into logs.
+func sanitizeRequestID(id string) string {
+	if len(id) == 0 || len(id) > 64 {
+		return ""
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return ""
+		}
+	}
+	return strings.Clone(id)
+}
+
+// authenticate requires a valid bearer token and records the caller.
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	if h == "" {
+		return unauthorized("authentication required: send Authorization: Bearer <token>")
+	}
+	tok, ok := auth.BearerToken(h)
+	if !ok {
+		return unauthorized("unsupported authorization scheme: send Authorization: Bearer <token>")
+	}
+	p, err := s.auth.Verify(tok)
+	if err != nil {
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			return unauthorized(err.Error())
+		}
+		return err
+	}
+	c.Locals(keyCaller, &caller{principal: p, roles: s.policy.RolesFor(p.Name, p.BackendRoles)})
+	return c.Next()
+}
+
+func callerOf(c *fiber.Ctx) *caller {
+	cl, _ := c.Locals(keyCaller).(*caller)
+	return cl
+}
+
+const keyScope localKey = 100
+
+func scopeOf(c *fiber.Ctx) *scope {
+	sc, _ := c.Locals(keyScope).(*scope)
+	return sc
+}
+
+// requestedTenant returns the tenant the request names through the
+// securitytenant (or security_tenant) header or the security_tenant
+// parameter. Two that disagree are a 400.
+func requestedTenant(c *fiber.Ctx) (string, error) {
+	var named []string
+	for _, v := range []string{c.Get("securitytenant"), c.Get("security_tenant"), c.Query("security_tenant")} {
+		if v = strings.TrimSpace(v); v != "" {
+			named = append(named, v)
+		}
+	}
+	if len(named) == 0 {
+		return "", nil
+	}
+	first := canonicalTenant(named[0])
+	for _, n := range named[1:] {
+		if canonicalTenant(n) != first {
+			return "", badRequest("illegal_argument_exception",
+				"the tenant in the securitytenant header [%s] and the security_tenant parameter [%s] disagree", named[0], n)
+		}
+	}
+	return strings.Clone(named[0]), nil
+}
+
+func canonicalTenant(name string) string {
+	switch strings.ToLower(name) {
+	case "", tenants.Global, tenants.GlobalAlias:
+		return tenants.Global
+	case tenants.Private, tenants.PrivateAlias:
+		return tenants.Private
+	}
+	return name
+}
+
+// authorize returns the middleware that resolves the request's tenant
+// and asks the policy whether the caller may perform action there. It is
+// the one choke point for tenant scoping: handlers only see the View it
+// puts in the request.
+func (s *Server) authorize(action policy.Action) fiber.Handler {
+	name := "read"
+	if action == policy.Write {
+		name = "write"
+	}
+	return func(c *fiber.Ctx) error {
+		cl := callerOf(c)
+		requested, err := requestedTenant(c)
+		if err != nil {
+			return err
+		}
+		ref, err := s.resolver.Resolve(requested, cl.principal.Name)
+		if err != nil {
+			if errors.Is(err, tenants.ErrForbidden) {
+				return forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
+			}
+			return err
+		}
+		if !s.allowed(cl, ref, action) {
+			return forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
+		}
+		c.Locals(keyScope, &scope{caller: cl, tenant: ref, view: s.index.View(ref)})
+		return c.Next()
+	}
+}
+
+// allowed decides access to a resolved tenant: a private tenant belongs
+// to its user alone (read-write), the global tenant is readable by every
+// authenticated user and writable per policy ("global_tenant"), custom
+// tenants per policy.
+func (s *Server) allowed(cl *caller, ref tenants.Ref, action policy.Action) bool {
+	switch ref.Kind {
+	case tenants.KindPrivate:
+		return ref.ID == cl.principal.Name
+	case tenants.KindGlobal:
+		return action == policy.Read || s.policy.Allowed(cl.roles, tenants.GlobalAlias, action)
+	}
+	return s.policy.Allowed(cl.roles, ref.ID, action)
+}
+
+func displayTenant(requested, def string) string {
+	if requested == "" {
+		requested = def
+	}
+	return requested
+}

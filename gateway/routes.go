@@ -1,0 +1,79 @@
+package gateway
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tenantgate/tenantgate/policy"
+)
+
+// routes registers every route. Each tenant-scoped route is classified
+// here, once, as a read or a write: GET and HEAD, _search, _count, _mget
+// and _msearch are reads (POST included); everything else writes.
+func (s *Server) routes(reg *prometheus.Registry) {
+	app := s.app
+	app.Use(s.observe)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	app.Use(s.authenticate)
+
+	read := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Read), h) }
+	write := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Write), h) }
+
+	// Cluster level (still scoped: health and cat list the tenant's indices).
+	read(fiber.MethodGet, "/", s.handleRoot)
+	read(fiber.MethodHead, "/", s.handleRoot)
+	read(fiber.MethodGet, "/_cluster/health", s.handleHealth)
+	for _, prefix := range []string{"/_plugins/_security", "/_opendistro/_security"} {
+		app.Get(prefix+"/authinfo", s.handleAuthinfo)
+		app.Post(prefix+"/authinfo", s.handleAuthinfo)
+	}
+	read(fiber.MethodGet, "/_cat/indices", s.handleCatIndices)
+	read(fiber.MethodGet, "/_cat/indices/:index", s.handleCatIndices)
+
+	// Index templates.
+	read(fiber.MethodGet, "/_index_template", s.handleGetTemplate)
+	read(fiber.MethodGet, "/_index_template/:name", s.handleGetTemplate)
+	read(fiber.MethodHead, "/_index_template/:name", s.handleGetTemplate)
+	write(fiber.MethodPut, "/_index_template/:name", s.handlePutTemplate)
+	write(fiber.MethodPost, "/_index_template/:name", s.handlePutTemplate)
+	write(fiber.MethodDelete, "/_index_template/:name", s.handleDeleteTemplate)
+
+	// Multi-index reads and bulk.
+	for _, m := range []string{fiber.MethodGet, fiber.MethodPost} {
+		read(m, "/_search", s.handleSearch)
+		read(m, "/_count", s.handleCount)
+		read(m, "/_mget", s.handleMget)
+		read(m, "/_msearch", s.handleMsearch)
+		read(m, "/:index/_search", s.handleSearch)
+		read(m, "/:index/_count", s.handleCount)
+		read(m, "/:index/_mget", s.handleMget)
+		read(m, "/:index/_msearch", s.handleMsearch)
+	}
+	read(fiber.MethodGet, "/_mapping", s.handleGetMapping)
+	write(fiber.MethodPost, "/_bulk", s.handleBulk)
+	write(fiber.MethodPut, "/_bulk", s.handleBulk)
+	write(fiber.MethodPost, "/:index/_bulk", s.handleBulk)
+	write(fiber.MethodPut, "/:index/_bulk", s.handleBulk)
+
+	// Indices.
+	write(fiber.MethodPut, "/:index", s.handleCreateIndex)
+	read(fiber.MethodGet, "/:index", s.handleGetIndex)
+	read(fiber.MethodHead, "/:index", s.handleGetIndex)
+	write(fiber.MethodDelete, "/:index", s.handleDeleteIndex)
+	read(fiber.MethodGet, "/:index/_mapping", s.handleGetMapping)
+
+	// Documents.
+	write(fiber.MethodPut, "/:index/_doc/:id", s.handleIndexDoc)
+	write(fiber.MethodPost, "/:index/_doc/:id", s.handleIndexDoc)
+	write(fiber.MethodPost, "/:index/_doc", s.handleIndexDoc)
+	write(fiber.MethodPut, "/:index/_create/:id", s.handleCreateDoc)
+	write(fiber.MethodPost, "/:index/_create/:id", s.handleCreateDoc)
+	read(fiber.MethodGet, "/:index/_doc/:id", s.handleGetDoc)
+	read(fiber.MethodHead, "/:index/_doc/:id", s.handleGetDoc)
+	read(fiber.MethodGet, "/:index/_source/:id", s.handleGetSource)
+	write(fiber.MethodDelete, "/:index/_doc/:id", s.handleDeleteDoc)
+	write(fiber.MethodPost, "/:index/_update/:id", s.handleUpdateDoc)
+}

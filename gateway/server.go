@@ -1,0 +1,124 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantgate/tenantgate/auth"
+	"github.com/tenantgate/tenantgate/config"
+	"github.com/tenantgate/tenantgate/index"
+	"github.com/tenantgate/tenantgate/policy"
+	"github.com/tenantgate/tenantgate/tenants"
+)
+
+// Version is the gateway's version, shown by GET /.
+var Version = "0.1.0-dev"
+
+// Authenticator verifies bearer credentials.
+type Authenticator interface {
+	Verify(token string) (auth.Principal, error)
+}
+
+// Authorizer decides whether mapped roles may read or write in a tenant.
+type Authorizer interface {
+	RolesFor(user string, backendRoles []string) policy.Roles
+	Allowed(r policy.Roles, tenant string, a policy.Action) bool
+	Tenants(r policy.Roles, tenants []string) map[string]bool
+}
+
+// Deps are what the gateway is built from.
+type Deps struct {
+	Config   config.Config
+	Auth     Authenticator
+	Policy   Authorizer
+	Resolver *tenants.Resolver
+	Index    *index.Service
+	Logger   *slog.Logger
+	// Metrics is where the gateway registers its metrics; nil means a new
+	// registry of its own.
+	Metrics *prometheus.Registry
+}
+
+// Server is the HTTP gateway.
+type Server struct {
+	app      *fiber.App
+	cfg      config.Config
+	auth     Authenticator
+	policy   Authorizer
+	resolver *tenants.Resolver
+	index    *index.Service
+	log      *slog.Logger
+	metrics  *metrics
+}
+
+// New builds the gateway and its routes.
+func New(d Deps) (*Server, error) {
+	if d.Auth == nil || d.Policy == nil || d.Resolver == nil || d.Index == nil {
+		return nil, errors.New("gateway: Auth, Policy, Resolver and Index are required")
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	reg := d.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, log: log, metrics: newMetrics(reg)}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "tenantgate",
+		BodyLimit:             d.Config.Limits.BodyBytes,
+		ReadTimeout:           d.Config.Server.ReadTimeout,
+		WriteTimeout:          d.Config.Server.WriteTimeout,
+		IdleTimeout:           d.Config.Server.IdleTimeout,
+		ErrorHandler:          s.errorHandler,
+		DisableStartupMessage: true,
+		CaseSensitive:         true,
+		StrictRouting:         false,
+		UnescapePath:          false,
+	})
+	s.routes(reg)
+	return s, nil
+}
+
+// App returns the Fiber application (for tests that use app.Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves HTTP on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits up to timeout for
+// in-flight requests to finish.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	return s.app.ShutdownWithTimeout(timeout)
+}
+
+// Run listens on the configured address and serves until ctx is done,
+// then drains in-flight requests. It does not close the index service.
+func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.Server.ShutdownTimeout.String())
+		if err := s.Shutdown(s.cfg.Server.ShutdownTimeout); err != nil {
+			return err
+		}
+		return <-errc
+	}
+}
