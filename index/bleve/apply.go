@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
+	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/tenantgate/tenantgate/index"
 )
@@ -28,6 +29,16 @@ func (b *Backend) Apply(ctx context.Context, name string, ops []index.Op) (res [
 	defer recoverErr(&err, "writing to index "+name)
 
 	w := &writer{h: h, m: h.mapping(), seq: h.seqNo, batch: h.idx.NewBatch(), pending: map[string]docState{}}
+	// One reader serves every lookup of this call: writes are serialized
+	// by writeMu and earlier ops of the call are in w.pending.
+	adv, err := h.idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("opening reader of %q: %w", name, err)
+	}
+	if w.reader, err = adv.Reader(); err != nil {
+		return nil, fmt.Errorf("opening reader of %q: %w", name, err)
+	}
+	defer w.reader.Close()
 	res = make([]index.OpResult, len(ops))
 	for i, op := range ops {
 		res[i] = w.apply(op)
@@ -69,6 +80,7 @@ type writer struct {
 	mappingChanged bool
 	seq            int64
 	batch          *bleve.Batch
+	reader         bindex.IndexReader
 	pending        map[string]docState
 }
 
@@ -161,9 +173,13 @@ func (w *writer) lookup(id string) (docState, error) {
 	if st, ok := w.pending[id]; ok {
 		return st, nil
 	}
-	d, err := w.h.load(id)
-	if err != nil || d == nil {
-		return docState{}, err
+	bd, err := w.reader.Document(id)
+	if err != nil {
+		return docState{}, fmt.Errorf("reading document %q of %q: %w", id, w.h.name, err)
+	}
+	d := docFromStored(id, bd)
+	if d == nil {
+		return docState{}, nil
 	}
 	return docState{exists: true, version: d.Version, seqNo: d.SeqNo, source: d.Source}, nil
 }

@@ -406,8 +406,14 @@ func (h *handle) load(id string) (*index.Doc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading document %q of %q: %w", id, h.name, err)
 	}
+	return docFromStored(id, bd), nil
+}
+
+// docFromStored builds an index.Doc from the stored fields of a Bleve
+// document (nil if bd is nil or has no source).
+func docFromStored(id string, bd bindex.Document) *index.Doc {
 	if bd == nil {
-		return nil, nil
+		return nil
 	}
 	d := &index.Doc{ID: id}
 	bd.VisitFields(func(f bindex.Field) {
@@ -431,7 +437,7 @@ func (h *handle) load(id string) (*index.Doc, error) {
 		}
 	})
 	if d.Source == nil {
-		return nil, nil
+		return nil
 	}
-	return d, nil
+	return d
 }
