@@ -26,6 +26,11 @@ func (b *Backend) Apply(ctx context.Context, name string, ops []index.Op) (res [
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			res = nil
+		}
+	}()
 	defer recoverErr(&err, "writing to index "+name)
 
 	w := &writer{h: h, m: h.mapping(), seq: h.seqNo, batch: h.idx.NewBatch(), pending: map[string]docState{}}

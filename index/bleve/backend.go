@@ -105,6 +105,14 @@ func (b *Backend) CreateIndex(ctx context.Context, name string, m *index.Mapping
 		if m, err = index.ParseMapping(raw); err != nil {
 			return err
 		}
+		for _, fp := range m.Paths() {
+			if fp.Property.Type != index.TypeDate || fp.Property.Format == "" {
+				continue
+			}
+			if err := checkDateFormat(fp.Property.Format); err != nil {
+				return index.Invalidf("mapper_parsing_exception", "failed to parse mapping: %v for field [%s]", err, fp.Path)
+			}
+		}
 	}
 	_, release, err := b.pin(ctx, name, true, m)
 	if err != nil {

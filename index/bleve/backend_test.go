@@ -141,6 +141,27 @@ func TestCreateRejectsBadMapping(t *testing.T) {
 	}
 }
 
+func TestCreateRejectsBadDateFormat(t *testing.T) {
+	b := newTestBackend(t, Options{})
+	m, err := index.ParseMapping([]byte(`{"properties":{"d":{"type":"date","format":"yyyy-MM-dd||qqq"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateIndex(context.Background(), "bad", m); !errors.Is(err, index.ErrInvalid) {
+		t.Fatalf("CreateIndex = %v, want ErrInvalid", err)
+	}
+}
+
+func TestRecoverErr(t *testing.T) {
+	f := func() (err error) {
+		defer recoverErr(&err, "doing x")
+		panic("boom")
+	}
+	if err := f(); err == nil || err.Error() != "doing x: internal error: boom" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestGetByteForByte(t *testing.T) {
 	b := newTestBackend(t, Options{})
 	mustCreate(t, b, "docs", "")

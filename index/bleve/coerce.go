@@ -188,6 +188,25 @@ func dateError(v, format string) *index.Error {
 	return index.Invalidf("parse_exception", "failed to parse date field [%s] with format [%s]", v, format)
 }
 
+// checkDateFormat reports an error if a format names a built-in format or
+// pattern that parseDate does not understand.
+func checkDateFormat(format string) error {
+	for _, f := range strings.Split(format, "||") {
+		f = strings.TrimSpace(f)
+		switch f {
+		case "strict_date_optional_time", "date_optional_time", "strict_date_optional_time_nanos", "epoch_millis", "epoch_second":
+			continue
+		}
+		if _, ok := namedLayouts[f]; ok {
+			continue
+		}
+		if _, err := javaDateLayout(f); err != nil || f == "" {
+			return fmt.Errorf("invalid date format [%s]", f)
+		}
+	}
+	return nil
+}
+
 // fromEpoch converts a number of milliseconds or seconds into a time.
 func fromEpoch(n float64, unit string) (time.Time, bool) {
 	if math.IsNaN(n) || math.IsInf(n, 0) {
