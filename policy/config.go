@@ -32,24 +32,35 @@ const configVersion = 2
 // later issues can use them.
 type Role struct {
 	// Name is the key of the role in roles.yml.
-	Name               string             `yaml:"-"`
-	Reserved           bool               `yaml:"reserved"`
-	Hidden             bool               `yaml:"hidden"`
-	Static             bool               `yaml:"static"`
-	Description        string             `yaml:"description"`
-	ClusterPermissions []string           `yaml:"cluster_permissions"`
-	IndexPermissions   []IndexPermission  `yaml:"index_permissions"`
-	TenantPermissions  []TenantPermission `yaml:"tenant_permissions"`
+	Name string `yaml:"-"`
+	// Reserved, Hidden and Static are OpenSearch's flags for roles that
+	// may not be changed, are not listed, or ship with the product.
+	Reserved bool `yaml:"reserved"`
+	Hidden   bool `yaml:"hidden"`
+	Static   bool `yaml:"static"`
+	// Description is free text.
+	Description string `yaml:"description"`
+	// ClusterPermissions are cluster-level action groups (not enforced).
+	ClusterPermissions []string `yaml:"cluster_permissions"`
+	// IndexPermissions are per-index grants (not enforced).
+	IndexPermissions []IndexPermission `yaml:"index_permissions"`
+	// TenantPermissions grant read or read-write on tenants.
+	TenantPermissions []TenantPermission `yaml:"tenant_permissions"`
 }
 
 // IndexPermission is one entry of a role's index_permissions. tenantgate
 // parses it but does not enforce it yet.
 type IndexPermission struct {
-	IndexPatterns  []string `yaml:"index_patterns"`
+	// IndexPatterns are the indices the grant covers.
+	IndexPatterns []string `yaml:"index_patterns"`
+	// AllowedActions are index action groups ("read", "crud", …).
 	AllowedActions []string `yaml:"allowed_actions"`
-	Dls            string   `yaml:"dls"`
-	Fls            []string `yaml:"fls"`
-	MaskedFields   []string `yaml:"masked_fields"`
+	// Dls is a document-level security query.
+	Dls string `yaml:"dls"`
+	// Fls lists field-level security includes/excludes.
+	Fls []string `yaml:"fls"`
+	// MaskedFields lists fields whose values are masked.
+	MaskedFields []string `yaml:"masked_fields"`
 }
 
 // TenantPermission grants AllowedActions (TenantRead or TenantWrite) on
@@ -57,7 +68,9 @@ type IndexPermission struct {
 // whole name; "*" matches any run of characters, "?" exactly one, and
 // "${user.name}" (or "${user_name}") is replaced by the caller's user name.
 type TenantPermission struct {
+	// TenantPatterns are tenant names or patterns.
 	TenantPatterns []string `yaml:"tenant_patterns"`
+	// AllowedActions are TenantRead and/or TenantWrite.
 	AllowedActions []string `yaml:"allowed_actions"`
 }
 
@@ -68,13 +81,20 @@ type TenantPermission struct {
 // it has all of AndBackendRoles. Hosts is parsed but not evaluated:
 // tenantgate has no trustworthy client host to match against.
 type RoleMapping struct {
-	Reserved        bool     `yaml:"reserved"`
-	Hidden          bool     `yaml:"hidden"`
-	Description     string   `yaml:"description"`
-	Users           []string `yaml:"users"`
-	BackendRoles    []string `yaml:"backend_roles"`
+	// Reserved and Hidden are OpenSearch's flags, kept as read.
+	Reserved bool `yaml:"reserved"`
+	Hidden   bool `yaml:"hidden"`
+	// Description is free text.
+	Description string `yaml:"description"`
+	// Users are user names or patterns.
+	Users []string `yaml:"users"`
+	// BackendRoles are backend roles (JWT roles claim) or patterns; any
+	// one suffices.
+	BackendRoles []string `yaml:"backend_roles"`
+	// AndBackendRoles are backend roles or patterns that must all match.
 	AndBackendRoles []string `yaml:"and_backend_roles"`
-	Hosts           []string `yaml:"hosts"`
+	// Hosts is parsed but not evaluated.
+	Hosts []string `yaml:"hosts"`
 }
 
 type meta struct {
