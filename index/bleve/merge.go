@@ -6,16 +6,16 @@ import (
 	"fmt"
 )
 
-// orderedObject is a JSON object that keeps its key order and the raw
+// sourceObject is a JSON object that keeps its key order and the raw
 // bytes of its values.
-type orderedObject struct {
+type sourceObject struct {
 	keys []string
 	vals map[string]json.RawMessage
 }
 
 // parseObject reads a JSON object, keeping key order. A repeated key keeps
 // its first position and its last value.
-func parseObject(raw []byte) (*orderedObject, error) {
+func parseObject(raw []byte) (*sourceObject, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	t, err := dec.Token()
 	if err != nil {
@@ -24,7 +24,7 @@ func parseObject(raw []byte) (*orderedObject, error) {
 	if d, ok := t.(json.Delim); !ok || d != '{' {
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	o := &orderedObject{vals: map[string]json.RawMessage{}}
+	o := &sourceObject{vals: map[string]json.RawMessage{}}
 	for dec.More() {
 		kt, err := dec.Token()
 		if err != nil {
@@ -47,7 +47,7 @@ func parseObject(raw []byte) (*orderedObject, error) {
 }
 
 // encode writes the object as compact JSON in key order.
-func (o *orderedObject) encode() []byte {
+func (o *sourceObject) encode() []byte {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	for i, k := range o.keys {
@@ -83,7 +83,7 @@ func mergeSource(src, partial []byte) ([]byte, bool, error) {
 	return base.encode(), true, nil
 }
 
-func mergeObject(base, upd *orderedObject) (bool, error) {
+func mergeObject(base, upd *sourceObject) (bool, error) {
 	changed := false
 	for _, k := range upd.keys {
 		nv := upd.vals[k]
