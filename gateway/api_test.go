@@ -230,7 +230,7 @@ func TestBulkSearchCountMgetMsearch(t *testing.T) {
 	mustStatus(t, r, 200)
 	m = r.JSON(t)
 	hits := get(t, m, "hits.hits").([]any)
-	if len(hits) != 3 || get(t, m, "hits.total.value").(float64) != 19 {
+	if len(hits) != 3 || get(t, m, "hits.total.value").(float64) != 18 {
 		t.Fatalf("search: %s", r.Body)
 	}
 	first := hits[0].(map[string]any)

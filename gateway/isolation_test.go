@@ -71,7 +71,7 @@ var routes = []route{
 	{"cat indices", false, "GET", "/_cat/indices?format=json", nil, 200},
 	{"health", false, "GET", "/_cluster/health", nil, 200},
 	{"templates", false, "GET", "/_index_template", nil, 200},
-	{"index doc", true, "PUT", "/data/_doc/new", `{"tenant":"x"}`, 201},
+	{"index doc", true, "PUT", "/data/_doc/seed", `{"tenant":"x"}`, 200},
 	{"post doc", true, "POST", "/data/_doc", `{"tenant":"x"}`, 201},
 	{"update doc", true, "POST", "/data/_update/seed", `{"doc":{"touched":true}}`, 200},
 	{"bulk", true, "POST", "/_bulk", "{\"index\":{\"_index\":\"data\",\"_id\":\"b1\"}}\n{\"tenant\":\"x\"}\n", 200},
