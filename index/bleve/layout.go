@@ -8,8 +8,9 @@ package bleve
 // arrays give several values under the same path. Multi-fields are indexed
 // under "<path>.<name>" ("title.keyword"). By field type:
 //
-//	text     text field, analyzed with AnalyzerFor(property); indexed,
-//	         not stored, no doc values (like OpenSearch: no sort/aggs).
+//	text     text field, analyzed with analyzerFor(property); indexed with
+//	         term positions (phrase queries need them), not stored, no doc
+//	         values (like OpenSearch: no sort/aggs).
 //	keyword  text field with the "keyword" analyzer (one term, exact);
 //	         indexed + doc values. Values longer than ignore_above are
 //	         skipped.
@@ -23,8 +24,8 @@ package bleve
 // Special fields:
 //
 //	_source       the document exactly as sent, stored only.
-//	_version      numeric, stored + doc values.
-//	_seq_no       numeric, stored + doc values.
+//	_version      numeric, indexed + stored + doc values.
+//	_seq_no       numeric, indexed + stored + doc values.
 //	_field_names  keyword terms, one per path that holds a non-null value
 //	              (leaf paths, their object parents, and multi-fields);
 //	              the exists query is a term query on it.
