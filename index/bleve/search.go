@@ -21,6 +21,7 @@ package bleve
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"runtime/debug"
@@ -125,6 +126,8 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 	}
 
 	now := time.Now()
+	var shardFailure error
+	failed := 0
 	targets := make([]*searchTarget, 0, len(names))
 	for i, name := range names {
 		h, release, err := b.acquire(ctx, name)
@@ -136,7 +139,16 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 		tr := newTranslator(m, h.idx.Mapping(), now)
 		q, err := tr.parse(req.Query)
 		if err != nil {
-			return nil, err
+			// A value that does not fit this index's mapping fails only
+			// this index when others are searched too, as a shard failure
+			// would in OpenSearch.
+			var ie *index.Error
+			if len(names) == 1 || !errors.As(err, &ie) || ie.Type != "query_shard_exception" {
+				return nil, err
+			}
+			shardFailure = err
+			failed++
+			q = query.NewMatchNoneQuery()
 		}
 		t := &searchTarget{rank: i, h: h, m: m, tr: tr, q: q}
 		if !req.CountOnly {
@@ -151,6 +163,9 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 			}
 		}
 		targets = append(targets, t)
+	}
+	if failed == len(names) {
+		return nil, shardFailure
 	}
 	for _, s := range specs {
 		if !s.unmappedOK && s.unmappedType == "" {
