@@ -156,12 +156,28 @@ func TestAuthenticationFailures(t *testing.T) {
 		{"garbage token", hmacServer, "Bearer not.a.jwt"},
 		{"alg none", hmacServer, "Bearer " + noneTok},
 		{"wrong key", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), valid)},
-		{"expired", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims { c := with("exp", now.Add(-time.Hour).Unix()); c["iss"], c["aud"] = "https://idp.example", "tenantgate"; return c }())},
-		{"no exp", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims { c := with("exp", nil); c["iss"], c["aud"] = "https://idp.example", "tenantgate"; return c }())},
-		{"nbf in future", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims { c := with("nbf", now.Add(time.Hour).Unix()); c["iss"], c["aud"] = "https://idp.example", "tenantgate"; return c }())},
+		{"expired", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims {
+			c := with("exp", now.Add(-time.Hour).Unix())
+			c["iss"], c["aud"] = "https://idp.example", "tenantgate"
+			return c
+		}())},
+		{"no exp", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims {
+			c := with("exp", nil)
+			c["iss"], c["aud"] = "https://idp.example", "tenantgate"
+			return c
+		}())},
+		{"nbf in future", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims {
+			c := with("nbf", now.Add(time.Hour).Unix())
+			c["iss"], c["aud"] = "https://idp.example", "tenantgate"
+			return c
+		}())},
 		{"wrong issuer", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims { c := with("iss", "https://evil.example"); c["aud"] = "tenantgate"; return c }())},
 		{"wrong audience", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims { c := with("iss", "https://idp.example"); c["aud"] = "other"; return c }())},
-		{"missing subject", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims { c := with("sub", nil); c["iss"], c["aud"] = "https://idp.example", "tenantgate"; return c }())},
+		{"missing subject", hmacServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, func() jwt.MapClaims {
+			c := with("sub", nil)
+			c["iss"], c["aud"] = "https://idp.example", "tenantgate"
+			return c
+		}())},
 		{"HS token with only an RSA key", rsaServer, "Bearer " + sign(jwt.SigningMethodHS256, testserver.Secret, good)},
 		{"HS token signed with the RSA public key", rsaServer, "Bearer " + sign(jwt.SigningMethodHS256, []byte(pubPEM), good)},
 	}
