@@ -148,6 +148,27 @@ func (s *Server) handleDeleteIndex(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"acknowledged": true})
 }
 
+// handleRefresh answers GET|POST /_refresh and /{index}/_refresh. An
+// acknowledged write is already visible to searches, so there is nothing
+// to refresh; the named indices must still exist, and the answer has
+// OpenSearch's shape (one primary shard, no replicas, per index).
+func (s *Server) handleRefresh(c *fiber.Ctx) error {
+	if err := checkParams(c); err != nil {
+		return err
+	}
+	sc := scopeOf(c)
+	name, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	entries, err := sc.view.Expand(name)
+	if err != nil {
+		return err
+	}
+	n := len(entries)
+	return c.JSON(fiber.Map{"_shards": fiber.Map{"total": n, "successful": n, "failed": 0}})
+}
+
 // handleGetMapping answers GET /{index}/_mapping and GET /_mapping.
 func (s *Server) handleGetMapping(c *fiber.Ctx) error {
 	sc := scopeOf(c)

@@ -53,6 +53,13 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		read(m, "/:index/_msearch", s.handleMsearch)
 	}
 	read(fiber.MethodGet, "/_mapping", s.handleGetMapping)
+	// _refresh has nothing to do (writes are visible at once) but clients
+	// call it after indexing; by the rule above GET reads and POST writes.
+	// Registered before /:index so that GET /_refresh is not an index name.
+	read(fiber.MethodGet, "/_refresh", s.handleRefresh)
+	write(fiber.MethodPost, "/_refresh", s.handleRefresh)
+	read(fiber.MethodGet, "/:index/_refresh", s.handleRefresh)
+	write(fiber.MethodPost, "/:index/_refresh", s.handleRefresh)
 	write(fiber.MethodPost, "/_bulk", s.handleBulk)
 	write(fiber.MethodPut, "/_bulk", s.handleBulk)
 	write(fiber.MethodPost, "/:index/_bulk", s.handleBulk)
