@@ -284,3 +284,40 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Error("no X-Request-Id on responses")
 	}
 }
+
+// TestOptimisticConcurrency checks if_seq_no/if_primary_term on writes,
+// deletes, updates and bulk items.
+func TestOptimisticConcurrency(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	const tenant = "analysts"
+	r := s.Do(t, "PUT", "/occ/_doc/1", tok, tenant, `{"v":1}`)
+	mustStatus(t, r, 201)
+	seq := int(r.JSON(t)["_seq_no"].(float64))
+	stale := fmt.Sprintf("if_seq_no=%d&if_primary_term=1", seq+7)
+	fresh := fmt.Sprintf("if_seq_no=%d&if_primary_term=1", seq)
+
+	r = s.Do(t, "PUT", "/occ/_doc/1?"+stale, tok, tenant, `{"v":2}`)
+	mustStatus(t, r, 409)
+	if !strings.Contains(string(r.Body), "version_conflict_engine_exception") {
+		t.Fatalf("stale write: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "POST", "/occ/_update/1?"+stale, tok, tenant, `{"doc":{"v":3}}`), 409)
+	mustStatus(t, s.Do(t, "DELETE", "/occ/_doc/1?"+stale, tok, tenant, nil), 409)
+	mustStatus(t, s.Do(t, "PUT", "/occ/_doc/1?if_seq_no=0", tok, tenant, `{"v":2}`), 400)
+	mustStatus(t, s.Do(t, "PUT", "/occ/_doc/missing?if_seq_no=0&if_primary_term=1", tok, tenant, `{"v":2}`), 409)
+	bulk := fmt.Sprintf("{\"index\":{\"_index\":\"occ\",\"_id\":\"1\",\"if_seq_no\":%d,\"if_primary_term\":1}}\n{\"v\":9}\n", seq+7)
+	r = s.Do(t, "POST", "/_bulk", tok, tenant, bulk)
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), `"status":409`) {
+		t.Fatalf("stale bulk item: %s", r.Body)
+	}
+	if r := s.Do(t, "GET", "/occ/_source/1", tok, tenant, nil); string(r.Body) != `{"v":1}` {
+		t.Fatalf("a stale write changed the document: %s", r.Body)
+	}
+	r = s.Do(t, "PUT", "/occ/_doc/1?"+fresh, tok, tenant, `{"v":2}`)
+	mustStatus(t, r, 200)
+	next := int(r.JSON(t)["_seq_no"].(float64))
+	mustStatus(t, s.Do(t, "PUT", "/occ/_doc/1?"+fresh, tok, tenant, `{"v":3}`), 409)
+	mustStatus(t, s.Do(t, "DELETE", fmt.Sprintf("/occ/_doc/1?if_seq_no=%d&if_primary_term=1", next), tok, tenant, nil), 200)
+}

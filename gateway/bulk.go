@@ -22,7 +22,7 @@ type bulkItem struct {
 
 // bulkMetaKeys are the action/metadata keys accepted. Everything else
 // refuses the request, naming the line, rather than being ignored.
-var bulkMetaKeys = map[string]bool{"_index": true, "_id": true, "routing": true, "require_alias": true, "pipeline": false, "retry_on_conflict": true}
+var bulkMetaKeys = map[string]bool{"_index": true, "_id": true, "routing": true, "require_alias": true, "retry_on_conflict": true, "if_seq_no": true, "if_primary_term": true}
 
 // parseBulk parses NDJSON into items. A malformed line refuses the whole
 // request with a 400 naming the line, before anything is written.
@@ -58,6 +58,7 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkItem, error) {
 			return nil, badRequest("illegal_argument_exception", "Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]", n, name)
 		}
 		it.index = defaultIndex
+		var seqRaw, termRaw string
 		for k, v := range meta {
 			if !bulkMetaKeys[k] {
 				return nil, badRequest("illegal_argument_exception", "Action/metadata line [%d] contains an unknown or unsupported parameter [%s]", n, k)
@@ -71,7 +72,18 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkItem, error) {
 				if err := json.Unmarshal(v, &it.op.ID); err != nil {
 					return nil, badRequest("illegal_argument_exception", "Action/metadata line [%d]: [_id] must be a string", n)
 				}
+			case "if_seq_no":
+				seqRaw = string(v)
+			case "if_primary_term":
+				termRaw = string(v)
 			}
+		}
+		seq, term, err := conditions(seqRaw, termRaw)
+		if err != nil {
+			return nil, badRequest("illegal_argument_exception", "Action/metadata line [%d]: %s", n, err.Error())
+		}
+		if seq != nil && it.op.Type == index.OpCreate {
+			return nil, badRequest("illegal_argument_exception", "Action/metadata line [%d]: create operations do not support compare and set", n)
 		}
 		if it.index == "" {
 			return nil, badRequest("action_request_validation_exception", "Validation Failed: 1: index is missing for the action on line [%d];", n)
@@ -107,6 +119,7 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkItem, error) {
 				it.op.Source = append(json.RawMessage(nil), src...)
 			}
 		}
+		it.op.IfSeqNo, it.op.IfPrimaryTerm = seq, term
 		if it.err == nil {
 			it.err = checkID(it.op.ID, false)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -13,7 +14,31 @@ import (
 // writeParams are the query parameters the document write routes accept.
 // refresh is accepted and needs nothing: an acknowledged write is already
 // on disk and visible to searches.
-var writeParams = []string{"refresh", "op_type", "routing", "wait_for_active_shards", "require_alias"}
+var writeParams = []string{"refresh", "op_type", "routing", "wait_for_active_shards", "require_alias", "if_seq_no", "if_primary_term"}
+
+// conditions parses if_seq_no and if_primary_term, which OpenSearch
+// requires together.
+func conditions(seqRaw, termRaw string) (seq, term *int64, err error) {
+	if seqRaw == "" && termRaw == "" {
+		return nil, nil, nil
+	}
+	if seqRaw == "" || termRaw == "" {
+		return nil, nil, badRequest("action_request_validation_exception", "Validation Failed: 1: if_seq_no and if_primary_term must be set together;")
+	}
+	s, err1 := strconv.ParseInt(seqRaw, 10, 64)
+	t, err2 := strconv.ParseInt(termRaw, 10, 64)
+	if err1 != nil || err2 != nil || s < 0 || t < 1 {
+		return nil, nil, badRequest("illegal_argument_exception", "if_seq_no must be a non-negative integer and if_primary_term a positive integer")
+	}
+	return &s, &t, nil
+}
+
+// withConditions sets op's conditions from the request's parameters.
+func withConditions(c *fiber.Ctx, op index.Op) (index.Op, error) {
+	seq, term, err := conditions(c.Query("if_seq_no"), c.Query("if_primary_term"))
+	op.IfSeqNo, op.IfPrimaryTerm = seq, term
+	return op, err
+}
 
 // validSource checks that a document body is a JSON object and returns a
 // copy (Fiber reuses the body's memory after the handler returns).
@@ -78,7 +103,14 @@ func (s *Server) handleIndexDoc(c *fiber.Ctx) error {
 	if err := checkID(id, c.Params("id") != ""); err != nil {
 		return err
 	}
-	return s.applyOne(c, logical, index.Op{Type: typ, ID: id, Source: src})
+	op, err := withConditions(c, index.Op{Type: typ, ID: id, Source: src})
+	if err != nil {
+		return err
+	}
+	if op.IfSeqNo != nil && typ == index.OpCreate {
+		return badRequest("action_request_validation_exception", "Validation Failed: 1: create operations do not support compare and set. use index instead;")
+	}
+	return s.applyOne(c, logical, op)
 }
 
 // checkID refuses ids OpenSearch refuses: empty when given, or longer
@@ -189,8 +221,12 @@ func (s *Server) handleDeleteDoc(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	op, err := withConditions(c, index.Op{Type: index.OpDelete, ID: id})
+	if err != nil {
+		return err
+	}
 	sc := scopeOf(c)
-	res, err := sc.view.Apply(c.UserContext(), logical, []index.Op{{Type: index.OpDelete, ID: id}})
+	res, err := sc.view.Apply(c.UserContext(), logical, []index.Op{op})
 	if err != nil {
 		return err
 	}
@@ -222,6 +258,9 @@ func (s *Server) handleUpdateDoc(c *fiber.Ctx) error {
 		return err
 	}
 	op.ID = id
+	if op, err = withConditions(c, op); err != nil {
+		return err
+	}
 	return s.applyOne(c, logical, op)
 }
 

@@ -79,6 +79,13 @@ type Op struct {
 	Upsert json.RawMessage
 	// DocAsUpsert creates the document from Source when it is missing.
 	DocAsUpsert bool
+	// IfSeqNo and IfPrimaryTerm, when set, make the operation conditional
+	// (optimistic concurrency, as OpenSearch's if_seq_no and
+	// if_primary_term): it fails with a version conflict unless the
+	// document exists with that sequence number. The primary term is
+	// always 1 on a single node.
+	IfSeqNo       *int64
+	IfPrimaryTerm *int64
 }
 
 // OpResult is the outcome of one Op, in OpenSearch's terms.

@@ -106,6 +106,9 @@ func (w *writer) apply(op index.Op) (r index.OpResult) {
 	if err != nil {
 		return failedOp(op.ID, err, 500)
 	}
+	if err := checkConditions(op, cur); err != nil {
+		return failedOp(op.ID, err, 409)
+	}
 	switch op.Type {
 	case index.OpIndex, index.OpCreate:
 		if op.Type == index.OpCreate && cur.exists {
@@ -187,6 +190,29 @@ func (w *writer) lookup(id string) (docState, error) {
 		return docState{}, nil
 	}
 	return docState{exists: true, version: d.Version, seqNo: d.SeqNo, source: d.Source}, nil
+}
+
+// checkConditions enforces if_seq_no / if_primary_term.
+func checkConditions(op index.Op, cur docState) error {
+	if op.IfSeqNo == nil && op.IfPrimaryTerm == nil {
+		return nil
+	}
+	wantSeq, wantTerm := int64(-2), int64(1)
+	if op.IfSeqNo != nil {
+		wantSeq = *op.IfSeqNo
+	}
+	if op.IfPrimaryTerm != nil {
+		wantTerm = *op.IfPrimaryTerm
+	}
+	if !cur.exists {
+		return &index.Error{Kind: index.ErrConflict, Type: "version_conflict_engine_exception",
+			Reason: fmt.Sprintf("[%s]: version conflict, required seqNo [%d], primary term [%d]. but no document was found", op.ID, wantSeq, wantTerm)}
+	}
+	if wantSeq != cur.seqNo || wantTerm != 1 {
+		return &index.Error{Kind: index.ErrConflict, Type: "version_conflict_engine_exception",
+			Reason: fmt.Sprintf("[%s]: version conflict, required seqNo [%d], primary term [%d]. current document has seqNo [%d] and primary term [1]", op.ID, wantSeq, wantTerm, cur.seqNo)}
+	}
+	return nil
 }
 
 func failedOp(id string, err error, status int) index.OpResult {
