@@ -321,3 +321,28 @@ func TestOptimisticConcurrency(t *testing.T) {
 	mustStatus(t, s.Do(t, "PUT", "/occ/_doc/1?"+fresh, tok, tenant, `{"v":3}`), 409)
 	mustStatus(t, s.Do(t, "DELETE", fmt.Sprintf("/occ/_doc/1?if_seq_no=%d&if_primary_term=1", next), tok, tenant, nil), 200)
 }
+
+func TestDeleteByQueryAndCatCount(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	const tenant = "analysts"
+	var bulk strings.Builder
+	for i := 0; i < 2500; i++ {
+		fmt.Fprintf(&bulk, "{\"index\":{\"_index\":\"dbq\",\"_id\":\"%d\"}}\n{\"even\":%v}\n", i, i%2 == 0)
+	}
+	mustStatus(t, s.Do(t, "POST", "/_bulk", tok, tenant, bulk.String()), 200)
+	mustStatus(t, s.Do(t, "PUT", "/other/_doc/1", tok, "executive", `{"even":true}`), 403)
+	r := s.Do(t, "POST", "/dbq/_delete_by_query", tok, tenant, `{"query":{"term":{"even":true}}}`)
+	mustStatus(t, r, 200)
+	m := r.JSON(t)
+	if m["deleted"].(float64) != 1250 || m["total"].(float64) != 1250 || m["batches"].(float64) < 2 {
+		t.Fatalf("delete by query: %s", r.Body)
+	}
+	r = s.Do(t, "GET", "/_cat/count/dbq?format=json", tok, tenant, nil)
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), `"count":"1250"`) {
+		t.Fatalf("cat count: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "POST", "/dbq/_delete_by_query", tok, tenant, `{}`), 400)
+	mustStatus(t, s.Do(t, "POST", "/dbq/_delete_by_query", tok, "executive", `{"query":{"match_all":{}}}`), 403)
+}

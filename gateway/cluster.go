@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -156,4 +157,40 @@ func (s *Server) handleCatIndices(c *fiber.Ctx) error {
 	tw.Flush()
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 	return c.SendString(sb.String())
+}
+
+// handleCatCount answers GET /_cat/count[/{pattern}]: the number of
+// documents in the tenant's matching indices.
+func (s *Server) handleCatCount(c *fiber.Ctx) error {
+	if err := checkParams(c, "v", "h"); err != nil {
+		return err
+	}
+	sc := scopeOf(c)
+	pattern, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	entries, err := sc.view.Expand(pattern)
+	if err != nil {
+		return err
+	}
+	var total uint64
+	for _, e := range entries {
+		info, err := sc.view.Info(c.UserContext(), e.Logical)
+		if err != nil {
+			return err
+		}
+		total += info.DocCount
+	}
+	now := time.Now().UTC()
+	epoch, ts, count := strconv.FormatInt(now.Unix(), 10), now.Format("15:04:05"), strconv.FormatUint(total, 10)
+	if c.Query("format") == "json" {
+		return c.JSON([]fiber.Map{{"epoch": epoch, "timestamp": ts, "count": count}})
+	}
+	out := ""
+	if v := c.Query("v"); v != "" && v != "false" {
+		out = "epoch      timestamp count\n"
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+	return c.SendString(out + epoch + " " + ts + " " + count + "\n")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -301,4 +302,80 @@ func parseUpdate(body []byte) (index.Op, error) {
 		return op, badRequest("action_request_validation_exception", "Validation Failed: 1: script or doc is missing;")
 	}
 	return op, nil
+}
+
+// deleteByQueryBatch is how many matching documents one round deletes.
+const deleteByQueryBatch = 1000
+
+// handleDeleteByQuery answers POST /{index}/_delete_by_query: it deletes
+// every document matching the query, in batches, and reports counts as
+// OpenSearch does. It is not atomic: a failure midway leaves the
+// documents of earlier batches deleted, and the response says how many.
+func (s *Server) handleDeleteByQuery(c *fiber.Ctx) error {
+	if err := checkParams(c, "refresh", "conflicts", "q", "df", "default_operator", "wait_for_completion", "slices", "scroll_size", "allow_no_indices", "ignore_unavailable", "expand_wildcards"); err != nil {
+		return err
+	}
+	start := time.Now()
+	sc := scopeOf(c)
+	expr, err := param(c, "index")
+	if err != nil {
+		return err
+	}
+	body, err := decodeObject(c.Body(), "the delete by query request")
+	if err != nil {
+		return err
+	}
+	for k := range body {
+		if k != "query" {
+			return badRequest("parsing_exception", "unknown key [%s] in the delete by query request", k)
+		}
+	}
+	req := &index.SearchRequest{Query: body["query"]}
+	if err := applySearchParams(c, req); err != nil {
+		return err
+	}
+	if req.Query == nil && c.Query("q") == "" {
+		return badRequest("action_request_validation_exception", "Validation Failed: 1: query is missing;")
+	}
+	req.Size, req.Source, req.TrackTotalHits = deleteByQueryBatch, json.RawMessage("false"), json.RawMessage("true")
+	var total, deleted, batches int64
+	first := true
+	for {
+		res, err := sc.view.Search(c.UserContext(), expr, req)
+		if err != nil {
+			return err
+		}
+		if first {
+			total, first = res.Total, false
+		}
+		if len(res.Hits) == 0 {
+			break
+		}
+		byIndex := map[string][]index.Op{}
+		for _, h := range res.Hits {
+			byIndex[h.Index] = append(byIndex[h.Index], index.Op{Type: index.OpDelete, ID: h.ID})
+		}
+		var round int64
+		for name, ops := range byIndex {
+			results, err := sc.view.Apply(c.UserContext(), name, ops)
+			if err != nil {
+				return err
+			}
+			for _, r := range results {
+				if r.Err == nil && r.Result == "deleted" {
+					round++
+				}
+			}
+		}
+		batches++
+		deleted += round
+		if round == 0 {
+			break // nothing deletable left among the matches
+		}
+	}
+	var b jsonBuf
+	b.raw(`{"took":`).val(time.Since(start).Milliseconds()).raw(`,"timed_out":false,"total":`).val(total).
+		raw(`,"deleted":`).val(deleted).raw(`,"batches":`).val(batches).
+		raw(`,"version_conflicts":0,"noops":0,"retries":{"bulk":0,"search":0},"throttled_millis":0,"requests_per_second":-1.0,"throttled_until_millis":0,"failures":[]}`)
+	return sendJSON(c, fiber.StatusOK, &b)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -39,6 +40,21 @@ func jsonReason(err error) string {
 	return err.Error()
 }
 
+// indexParam returns the {index} of a single-segment route. A name
+// starting with "_" there is an OpenSearch endpoint tenantgate does not
+// have (/_stats, /_nodes, …), so it says that rather than calling it a
+// bad index name.
+func indexParam(c *fiber.Ctx) (string, error) {
+	name, err := param(c, "index")
+	if err != nil {
+		return "", err
+	}
+	if strings.HasPrefix(name, "_") {
+		return "", badRequest("illegal_argument_exception", "no handler found for uri [%s] and method [%s]", strings.Clone(c.Path()), c.Method())
+	}
+	return name, nil
+}
+
 // handleCreateIndex answers PUT /{index} with optional mappings and
 // settings.
 func (s *Server) handleCreateIndex(c *fiber.Ctx) error {
@@ -46,7 +62,7 @@ func (s *Server) handleCreateIndex(c *fiber.Ctx) error {
 		return err
 	}
 	sc := scopeOf(c)
-	name, err := param(c, "index")
+	name, err := indexParam(c)
 	if err != nil {
 		return err
 	}
@@ -85,7 +101,7 @@ func isEmptyObject(v json.RawMessage) bool {
 // handleGetIndex answers GET and HEAD /{index}.
 func (s *Server) handleGetIndex(c *fiber.Ctx) error {
 	sc := scopeOf(c)
-	name, err := param(c, "index")
+	name, err := indexParam(c)
 	if err != nil {
 		return err
 	}
@@ -135,7 +151,7 @@ func mappingJSON(m *index.Mapping) any {
 // OpenSearch does with action.destructive_requires_name.
 func (s *Server) handleDeleteIndex(c *fiber.Ctx) error {
 	sc := scopeOf(c)
-	name, err := param(c, "index")
+	name, err := indexParam(c)
 	if err != nil {
 		return err
 	}

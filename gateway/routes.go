@@ -32,6 +32,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	}
 	read(fiber.MethodGet, "/_cat/indices", s.handleCatIndices)
 	read(fiber.MethodGet, "/_cat/indices/:index", s.handleCatIndices)
+	read(fiber.MethodGet, "/_cat/count", s.handleCatCount)
+	read(fiber.MethodGet, "/_cat/count/:index", s.handleCatCount)
 
 	// Index templates.
 	read(fiber.MethodGet, "/_index_template", s.handleGetTemplate)
@@ -83,4 +85,5 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	read(fiber.MethodGet, "/:index/_source/:id", s.handleGetSource)
 	write(fiber.MethodDelete, "/:index/_doc/:id", s.handleDeleteDoc)
 	write(fiber.MethodPost, "/:index/_update/:id", s.handleUpdateDoc)
+	write(fiber.MethodPost, "/:index/_delete_by_query", s.handleDeleteByQuery)
 }
