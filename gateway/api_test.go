@@ -272,10 +272,22 @@ func TestMetricsEndpoint(t *testing.T) {
 	tok := testserver.Token(t, "alice", "analyst")
 	s.Do(t, "GET", "/", tok, "", nil)
 	s.Do(t, "GET", "/", "", "", nil)
+	// Mixed methods on one keep-alive connection: labels must not alias
+	// the request buffers Fiber reuses.
+	for i := 0; i < 3; i++ {
+		s.Do(t, "DELETE", "/nothere", tok, "analysts", nil)
+		s.Do(t, "GET", "/nothere", tok, "analysts", nil)
+		s.Do(t, "PUT", "/mx/_doc/1", tok, "analysts", `{"a":1}`)
+		s.Do(t, "POST", "/mx/_search", tok, "analysts", `{}`)
+	}
 	r := s.Do(t, "GET", "/metrics", "", "", nil)
 	mustStatus(t, r, 200)
 	body := string(r.Body)
-	for _, want := range []string{`tenantgate_http_requests_total{method="GET",route="/",status="200"} 1`, `status="401"`, "tenantgate_http_request_duration_seconds_bucket"} {
+	for _, want := range []string{`tenantgate_http_requests_total{method="GET",route="/",status="200"} 1`, `status="401"`,
+		`tenantgate_http_requests_total{method="PUT",route="/:index/_doc/:id",status="200"} 2`,
+		`tenantgate_http_requests_total{method="DELETE",route="/:index",status="404"} 3`,
+		`tenantgate_http_requests_total{method="POST",route="/:index/_search",status="200"} 3`,
+		"tenantgate_http_request_duration_seconds_bucket"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}

@@ -1,12 +1,16 @@
 package gateway_test
 
 import (
+	"bufio"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -59,10 +63,14 @@ func TestBadInputLosesNothing(t *testing.T) {
 		{"index with leading dash", "PUT", "/-keep", `{}`, 400, "must not start"},
 		{"system index", "PUT", "/.kibana/_doc/1", `{}`, 400, "reserved"},
 		{"tenant-shaped index", "PUT", "/logs_1592542611_humanresources", `{}`, 400, "tenant index name"},
-		{"dot dot", "PUT", "/..", `{}`, 400, ""},
+		{"dot dot", "PUT", "/%2E%2E", `{}`, 400, "must not be '.' or '..'"},
+		{"overflowing from+size", "GET", "/keep/_search?from=9223372036854775807&size=1", "", 400, "Result window is too large"},
+		{"overflowing size in body", "POST", "/keep/_search", `{"from":9223372036854775807,"size":1}`, 400, "Result window is too large"},
+		{"invalid UTF-8", "PUT", "/keep/_doc/d1", "{\"msg\":\"\xff\xfe\"}", 400, "UTF-8"},
+		{"empty bulk id", "POST", "/_bulk", "{\"index\":{\"_index\":\"keep\",\"_id\":\"\"}}\n{\"n\":1}\n", 200, "must not be empty"},
+		{"empty msearch", "POST", "/_msearch", "\n", 400, "no requests"},
 		{"bad mapping type", "PUT", "/m1", `{"mappings":{"properties":{"a":{"type":"strang"}}}}`, 400, "strang"},
 		{"bad mapping param", "PUT", "/m2", `{"mappings":{"properties":{"a":{"type":"text","colour":"red"}}}}`, 400, "colour"},
-		{"oversized body", "PUT", "/keep/_doc/d1", big, 413, ""},
 		{"script update", "POST", "/keep/_update/d1", `{"script":"ctx._source.n++"}`, 400, "script"},
 		{"text sort", "POST", "/keep/_search", `{"sort":[{"msg":"asc"}]}`, 400, "keyword"},
 		{"unknown agg", "POST", "/keep/_search", `{"aggs":{"x":{"percentiles_magic":{"field":"n"}}}}`, 400, "percentiles_magic"},
@@ -85,6 +93,12 @@ func TestBadInputLosesNothing(t *testing.T) {
 				t.Fatalf("body is not an OpenSearch error: %.300s", r.Body)
 			}
 		})
+	}
+	// An oversized body: the client sends the headers and starts the body;
+	// the server answers 413 without reading it all.
+	status, body := rawRequest(t, s, "PUT", "/keep/_doc/d1", tok, tenant, big)
+	if status != 413 || !strings.Contains(body, "limits.body_bytes") {
+		t.Errorf("oversized body: %d %s", status, body)
 	}
 	for id, src := range acked {
 		r := s.Do(t, "GET", "/keep/_source/"+id, tok, tenant, nil)
@@ -242,4 +256,28 @@ func TestRestartKeepsEverything(t *testing.T) {
 		t.Fatalf("mapping after restart: %s", r.Body)
 	}
 	mustStatus(t, s2.Do(t, "GET", "/_index_template/t", tok, "analysts", nil), 200)
+}
+
+// rawRequest writes a request on a raw connection and reads the status
+// line and body of the answer, even when the server answers before it has
+// read the whole body (as it does for a 413).
+func rawRequest(t *testing.T, s *testserver.Server, method, path, token, tenant, body string) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nsecuritytenant: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+		method, path, token, tenant, len(body))
+	// Write the body in the background: the server may stop reading.
+	go func() { _, _ = io.WriteString(conn, body) }()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
 }

@@ -3,7 +3,10 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"strconv"
+	"unicode/utf8"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -59,6 +62,7 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkItem, error) {
 		}
 		it.index = defaultIndex
 		var seqRaw, termRaw string
+		_, idGiven := meta["_id"]
 		for k, v := range meta {
 			if !bulkMetaKeys[k] {
 				return nil, badRequest("illegal_argument_exception", "Action/metadata line [%d] contains an unknown or unsupported parameter [%s]", n, k)
@@ -115,13 +119,15 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkItem, error) {
 				}
 			} else if src[0] != '{' {
 				it.err = badRequest("mapper_parsing_exception", "failed to parse: the document on line [%d] is not a JSON object", i+1)
+			} else if !utf8.Valid(src) {
+				it.err = badRequest("mapper_parsing_exception", "failed to parse: the document on line [%d] is not valid UTF-8", i+1)
 			} else {
 				it.op.Source = append(json.RawMessage(nil), src...)
 			}
 		}
 		it.op.IfSeqNo, it.op.IfPrimaryTerm = seq, term
 		if it.err == nil {
-			it.err = checkID(it.op.ID, false)
+			it.err = checkID(it.op.ID, idGiven)
 		}
 		items = append(items, it)
 	}
@@ -175,13 +181,21 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 		}
 		res, err := sc.view.Apply(c.UserContext(), name, ops)
 		if err != nil {
+			// Earlier groups are already on disk: report this failure on
+			// its own items rather than failing the whole request, so the
+			// client can tell which items to retry.
 			if !isClientError(err) {
-				return err
+				s.logItemError(c, name, err)
 			}
 			for _, i := range idxs {
 				items[i].err = err
 			}
 			continue
+		}
+		for _, r := range res {
+			if r.Err != nil && !isClientError(r.Err) {
+				s.logItemError(c, name, fmt.Errorf("item %s: %w", r.ID, r.Err))
+			}
 		}
 		for j, i := range idxs {
 			results[i] = res[j]
@@ -214,6 +228,13 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 	}
 	b.raw("]}")
 	return sendJSON(c, fiber.StatusOK, &b)
+}
+
+// logItemError logs a server-side failure of bulk items with the request
+// id: the items answer 500 but the request as a whole succeeds.
+func (s *Server) logItemError(c *fiber.Ctx, logical string, err error) {
+	s.log.LogAttrs(c.UserContext(), slog.LevelError, "bulk item failed",
+		slog.String("request_id", requestID(c)), slog.String("index", logical), slog.Any("err", err))
 }
 
 // isClientError reports whether err maps to a 4xx, so it belongs to the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -55,6 +56,9 @@ func validSource(body []byte) (json.RawMessage, error) {
 			return nil, badRequest("mapper_parsing_exception", "the document must be a JSON object")
 		}
 		return nil, badRequest("mapper_parsing_exception", "failed to parse the document: %s", jsonReason(err))
+	}
+	if !utf8.Valid(trimmed) {
+		return nil, badRequest("mapper_parsing_exception", "failed to parse the document: it is not valid UTF-8")
 	}
 	return append(json.RawMessage(nil), body...), nil
 }

@@ -37,7 +37,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 func (m *metrics) observe(c *fiber.Ctx, status int, took time.Duration) {
-	route, method := routePath(c), c.Method()
+	route, method := routePath(c), methodLabel(c.Method())
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(took.Seconds())
 }
@@ -50,4 +50,27 @@ func routePath(c *fiber.Ctx) string {
 		return "unmatched"
 	}
 	return r.Path
+}
+
+// methodLabel returns a constant string for the request method. Fiber's
+// c.Method() points into a buffer reused by the next request, and
+// Prometheus keeps label values, so they must never alias it.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	}
+	return "OTHER"
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -36,10 +37,11 @@ func (s *Server) searchRequest(c *fiber.Ctx, body []byte) (*index.SearchRequest,
 }
 
 func (s *Server) checkWindow(req *index.SearchRequest) error {
-	if w := s.cfg.Limits.MaxResultWindow; req.From+req.Size > w {
+	// Compare without adding first: from + size may overflow.
+	if w := s.cfg.Limits.MaxResultWindow; req.From > w || req.Size > w || req.From > w-req.Size {
 		return badRequest("illegal_argument_exception",
-			"Result window is too large, from + size must be less than or equal to: [%d] but was [%d]. This limit can be set by changing limits.max_result_window.",
-			w, req.From+req.Size)
+			"Result window is too large, from + size must be less than or equal to: [%d] but was [%s]. This limit can be set by changing limits.max_result_window.",
+			w, new(big.Int).Add(big.NewInt(int64(req.From)), big.NewInt(int64(req.Size))).String())
 	}
 	return nil
 }
@@ -299,6 +301,9 @@ func (s *Server) handleMsearch(c *fiber.Ctx) error {
 		if l = bytes.TrimSpace(l); len(l) > 0 {
 			lines = append(lines, l)
 		}
+	}
+	if len(lines) == 0 {
+		return badRequest("action_request_validation_exception", "Validation Failed: 1: no requests added;")
 	}
 	if len(lines)%2 != 0 {
 		return badRequest("illegal_argument_exception", "msearch needs pairs of header and body lines; line [%d] has no body", len(lines))
