@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 

@@ -11,10 +11,63 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
+
+// target is one performance goal and the benchmark row and metric that
+// measure it.
+type target struct {
+	// goal says what is promised, for the reader.
+	goal string
+	// row matches benchmark names without "Benchmark" and the -GOMAXPROCS
+	// suffix (path.Match syntax: "*" stops at "/").
+	row    string
+	metric string
+	// cmp is ">=" or "<="; empty means no target, the row is shown for
+	// information.
+	cmp   string
+	limit float64
+	note  string
+}
+
+// targets are the goals BENCHMARKS.md checks, in the order shown.
+var targets = []target{
+	{goal: "Search through the gateway on a 100k-doc tenant keeps ≥ 95% of in-process back-end throughput",
+		row: "Search/docs=100k/gateway", metric: "ratio-%", cmp: ">=", limit: 95},
+	{goal: "CPU the gateway adds per search request ≤ 30 µs (100k-doc tenant)",
+		row: "Search/docs=100k/gateway", metric: "added-cpu-µs", cmp: "<=", limit: 30,
+		note: "includes the in-process client; http-floor's cpu-µs/req is HTTP alone"},
+	{goal: "CPU the gateway adds per search request ≤ 30 µs (1k-doc tenant)",
+		row: "Search/docs=1k/gateway", metric: "added-cpu-µs", cmp: "<=", limit: 30,
+		note: "includes the in-process client; http-floor's cpu-µs/req is HTTP alone"},
+	{goal: "Search through the gateway on a 1k-doc tenant, share of back-end throughput",
+		row: "Search/docs=1k/gateway", metric: "ratio-%"},
+	{goal: "Bulk ingest through POST /_bulk keeps ≥ 90% of raw Bleve docs/s",
+		row: "Bulk/gateway", metric: "ratio-%", cmp: ">=", limit: 90},
+	{goal: "Bulk ingest through Backend.Apply in-process, share of raw Bleve docs/s",
+		row: "Bulk/backend", metric: "ratio-%"},
+	{goal: "Warm open of a closed tenant index: p99 ≤ 20 ms",
+		row: "OpenClose/indices=*", metric: "open-p99-ms", cmp: "<=", limit: 20},
+	{goal: "Live heap per open idle tenant index ≤ 100 KB",
+		row: "OpenClose/indices=*", metric: "heap-KB/index", cmp: "<=", limit: 100},
+	{goal: "Authorization decision at 100k tenants, cached, p99",
+		row: "Allowed/tenants=100k/cached", metric: "p99-ns"},
+	{goal: "Authorization decision at 100k tenants, uncached, p99",
+		row: "Allowed/tenants=100k/uncached", metric: "p99-ns"},
+}
+
+// procSuffix is the -GOMAXPROCS suffix go test appends to benchmark names.
+var procSuffix = regexp.MustCompile(`-\d+$`)
+
+// rowName returns a benchmark name as targets match it.
+func rowName(benchmark string) string {
+	return procSuffix.ReplaceAllString(strings.TrimPrefix(benchmark, "Benchmark"), "")
+}
 
 func main() {
 	out := flag.String("out", "BENCHMARKS.md", "Markdown file to write")
@@ -87,6 +140,19 @@ func render(output, command string, took time.Duration) string {
 	fmt.Fprintf(&b, "- Command: `%s` (took %s)\n", command, took.Round(time.Second))
 	b.WriteString("- The machine is shared and noisy: compare rows of one run (gateway against in-process Bleve), not runs against each other.\n")
 	b.WriteString("- Column meanings are in each benchmark's doc comment; `ns/op` is per benchmark iteration, which the benchmark itself defines.\n\n")
+	var all []row
+	for _, p := range pkgs {
+		all = append(all, p.rows...)
+	}
+	writeTargets(&b, func(pattern, metric string) (string, string, bool) {
+		for _, r := range all {
+			if ok, _ := path.Match(pattern, rowName(r.name)); ok {
+				v, has := r.metrics[metric]
+				return rowName(r.name), v, has
+			}
+		}
+		return "", "", false
+	})
 	for _, p := range pkgs {
 		if len(p.rows) == 0 {
 			continue
@@ -110,6 +176,38 @@ func render(output, command string, took time.Duration) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// writeTargets writes the Targets section: each goal, the row and metric
+// measuring it, the measured value and whether the goal is met.
+func writeTargets(b *strings.Builder, lookup func(pattern, metric string) (row, value string, ok bool)) {
+	b.WriteString("## Targets\n\n| goal | row | metric | target | measured | |\n|---|---|---|---:|---:|---|\n")
+	for _, t := range targets {
+		row, v, ok := lookup(t.row, t.metric)
+		if row == "" {
+			row = t.row
+		}
+		want, verdict := "—", "information"
+		if t.cmp != "" {
+			want = t.cmp + " " + strconv.FormatFloat(t.limit, 'f', -1, 64)
+		}
+		switch {
+		case !ok:
+			v, verdict = "—", "not run"
+		case t.cmp != "":
+			x, err := strconv.ParseFloat(v, 64)
+			met := err == nil && (t.cmp == ">=" && x >= t.limit || t.cmp == "<=" && x <= t.limit)
+			verdict = "**missed**"
+			if met {
+				verdict = "met"
+			}
+		}
+		if t.note != "" {
+			verdict += " (" + t.note + ")"
+		}
+		fmt.Fprintf(b, "| %s | `%s` | %s | %s | %s | %s |\n", t.goal, row, t.metric, want, v, verdict)
+	}
+	b.WriteString("\nOne run on a shared machine: a row a few percent from its target may land on either side in the next run.\n\n")
 }
 
 func contains(list []string, s string) bool {
