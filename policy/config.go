@@ -28,8 +28,9 @@ const AllAccess = "all_access"
 const configVersion = 2
 
 // Role is one entry of roles.yml. Only TenantPermissions take part in
-// decisions; the other permissions are kept so the file round-trips and
-// later issues can use them.
+// decisions; ClusterPermissions and IndexPermissions are parsed and kept
+// but not enforced yet. Restrictions tenantgate cannot honour (dls, fls,
+// masked_fields) are refused rather than ignored.
 type Role struct {
 	// Name is the key of the role in roles.yml.
 	Name string `yaml:"-"`
@@ -49,17 +50,23 @@ type Role struct {
 }
 
 // IndexPermission is one entry of a role's index_permissions. tenantgate
-// parses it but does not enforce it yet.
+// parses IndexPatterns and AllowedActions but does not enforce them yet.
+// Dls, Fls and MaskedFields must be empty: a role that sets one is refused
+// with ErrInvalid, so nobody believes documents are restricted when they
+// are not.
 type IndexPermission struct {
 	// IndexPatterns are the indices the grant covers.
 	IndexPatterns []string `yaml:"index_patterns"`
 	// AllowedActions are index action groups ("read", "crud", …).
 	AllowedActions []string `yaml:"allowed_actions"`
-	// Dls is a document-level security query.
+	// Dls is a document-level security query. Not supported: must be
+	// empty.
 	Dls string `yaml:"dls"`
-	// Fls lists field-level security includes/excludes.
+	// Fls lists field-level security includes/excludes. Not supported:
+	// must be empty.
 	Fls []string `yaml:"fls"`
-	// MaskedFields lists fields whose values are masked.
+	// MaskedFields lists fields whose values are masked. Not supported:
+	// must be empty.
 	MaskedFields []string `yaml:"masked_fields"`
 }
 
@@ -78,8 +85,9 @@ type TenantPermission struct {
 // security role named by its key. Users and BackendRoles accept the
 // wildcards "*" and "?". A user is mapped when its name matches one of
 // Users, when one of its backend roles matches one of BackendRoles, or when
-// it has all of AndBackendRoles. Hosts is parsed but not evaluated:
-// tenantgate has no trustworthy client host to match against.
+// it has all of AndBackendRoles. Hosts must be empty: tenantgate has no
+// trustworthy client host to match against, so a mapping that sets it is
+// refused with ErrInvalid rather than applied to every host.
 type RoleMapping struct {
 	// Reserved and Hidden are OpenSearch's flags, kept as read.
 	Reserved bool `yaml:"reserved"`
@@ -93,7 +101,8 @@ type RoleMapping struct {
 	BackendRoles []string `yaml:"backend_roles"`
 	// AndBackendRoles are backend roles or patterns that must all match.
 	AndBackendRoles []string `yaml:"and_backend_roles"`
-	// Hosts is parsed but not evaluated.
+	// Hosts restricts the mapping to client hosts. Not supported: must be
+	// empty.
 	Hosts []string `yaml:"hosts"`
 }
 
@@ -114,7 +123,8 @@ type mappingsFile struct {
 
 // ParseRoles parses a roles.yml in OpenSearch Security format (with
 // "_meta: {type: roles, config_version: 2}"). Unknown keys, a missing or
-// wrong _meta and unknown tenant actions are errors wrapping ErrInvalid.
+// wrong _meta, unknown tenant actions and unsupported restrictions (dls,
+// fls, masked_fields) are errors wrapping ErrInvalid.
 func ParseRoles(data []byte) (map[string]Role, error) {
 	var f rolesFile
 	if err := decodeStrict(data, &f); err != nil {
@@ -139,8 +149,9 @@ func ParseRoles(data []byte) (map[string]Role, error) {
 }
 
 // ParseRoleMappings parses a roles_mapping.yml in OpenSearch Security format
-// (with "_meta: {type: rolesmapping, config_version: 2}"). Unknown keys and a
-// missing or wrong _meta are errors wrapping ErrInvalid.
+// (with "_meta: {type: rolesmapping, config_version: 2}"). Unknown keys, a
+// missing or wrong _meta and a non-empty hosts are errors wrapping
+// ErrInvalid.
 func ParseRoleMappings(data []byte) (map[string]RoleMapping, error) {
 	var f mappingsFile
 	if err := decodeStrict(data, &f); err != nil {
@@ -154,6 +165,9 @@ func ParseRoleMappings(data []byte) (map[string]RoleMapping, error) {
 		if m == nil {
 			out[name] = RoleMapping{}
 			continue
+		}
+		if err := validateMapping(name, *m); err != nil {
+			return nil, err
 		}
 		out[name] = *m
 	}
@@ -186,8 +200,24 @@ func checkMeta(m *meta, want string) error {
 }
 
 // validateRole checks what the engine relies on: known tenant actions and
-// supported pattern variables.
+// supported pattern variables, and that the role asks for no restriction
+// tenantgate would silently ignore.
 func validateRole(r Role) error {
+	for i, ip := range r.IndexPermissions {
+		unsupported := ""
+		switch {
+		case ip.Dls != "":
+			unsupported = "dls"
+		case len(ip.Fls) > 0:
+			unsupported = "fls"
+		case len(ip.MaskedFields) > 0:
+			unsupported = "masked_fields"
+		}
+		if unsupported != "" {
+			return invalidf("roles.yml: role [%s]: %s is not supported by tenantgate (index_permissions[%d])",
+				r.Name, unsupported, i)
+		}
+	}
 	for i, tp := range r.TenantPermissions {
 		for _, a := range tp.AllowedActions {
 			if a != TenantRead && a != TenantWrite {
@@ -200,6 +230,15 @@ func validateRole(r Role) error {
 				return invalidf("role %q: tenant_permissions[%d]: %v", r.Name, i, err)
 			}
 		}
+	}
+	return nil
+}
+
+// validateMapping refuses what tenantgate cannot evaluate: a role mapping
+// restricted to client hosts would otherwise apply from every host.
+func validateMapping(name string, m RoleMapping) error {
+	if len(m.Hosts) > 0 {
+		return invalidf("roles_mapping.yml: role mapping [%s]: hosts is not supported by tenantgate", name)
 	}
 	return nil
 }

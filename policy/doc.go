@@ -25,6 +25,14 @@
 // reserved role all_access grants every tenant read-write, whether or not
 // roles.yml defines it. Everything not granted is denied.
 //
+// Only tenant permissions are enforced. A role's cluster_permissions and
+// index_permissions (index_patterns, allowed_actions) are parsed and kept
+// but not enforced yet; a later issue enforces them. Restrictions that
+// tenantgate cannot honour are refused at load with ErrInvalid naming the
+// role and the key, so an administrator never believes documents are
+// restricted when they are not: dls, fls and masked_fields in
+// index_permissions, and hosts in a role mapping.
+//
 // Casbin is the decision point: every uncached decision is a casbin
 // Enforce over a model with r = sub, ten, act. To keep decisions flat in
 // the number of tenants, rules on exact tenant names are split by a hash

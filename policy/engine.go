@@ -68,8 +68,9 @@ func withCacheSize(n int) option { return func(o *options) { o.cacheSize = n } }
 
 // New builds an Engine from parsed roles and role mappings (see ParseRoles
 // and ParseRoleMappings). The reserved role all_access grants read-write on
-// every tenant even when roles does not define it. Invalid roles are errors
-// wrapping ErrInvalid.
+// every tenant even when roles does not define it. Invalid roles and
+// mappings (including those ParseRoles and ParseRoleMappings refuse) are
+// errors wrapping ErrInvalid.
 func New(roles map[string]Role, mappings map[string]RoleMapping) (*Engine, error) {
 	return newEngine(roles, mappings)
 }
@@ -88,6 +89,11 @@ func newEngine(roles map[string]Role, mappings map[string]RoleMapping, opts ...o
 }
 
 func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, gen uint64) (*state, error) {
+	for name, m := range mappings {
+		if err := validateMapping(name, m); err != nil {
+			return nil, err
+		}
+	}
 	d, err := newDecider(roles)
 	if err != nil {
 		return nil, err

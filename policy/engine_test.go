@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -264,6 +266,38 @@ func TestNewRejectsInvalidRoles(t *testing.T) {
 		if _, err := New(roles, nil); err == nil {
 			t.Errorf("%s: New accepted invalid roles", name)
 		}
+	}
+}
+
+// TestNewRejectsUnsupportedRestrictions checks that roles and mappings
+// built in code, not only parsed ones, cannot carry restrictions that
+// tenantgate would silently ignore.
+func TestNewRejectsUnsupportedRestrictions(t *testing.T) {
+	tests := []struct {
+		name     string
+		roles    map[string]Role
+		mappings map[string]RoleMapping
+		want     string
+	}{
+		{"dls", map[string]Role{"x": {IndexPermissions: []IndexPermission{{Dls: `{"match_all":{}}`}}}}, nil, "role [x]: dls is not supported"},
+		{"fls", map[string]Role{"x": {IndexPermissions: []IndexPermission{{}, {Fls: []string{"a"}}}}}, nil, "role [x]: fls is not supported by tenantgate (index_permissions[1])"},
+		{"masked_fields", map[string]Role{"x": {IndexPermissions: []IndexPermission{{MaskedFields: []string{"a"}}}}}, nil, "role [x]: masked_fields is not supported"},
+		{"hosts", nil, map[string]RoleMapping{"m": {Users: []string{"a"}, Hosts: []string{"*"}}}, "role mapping [m]: hosts is not supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.roles, tt.mappings)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New = %v, want an ErrInvalid containing %q", err, tt.want)
+			}
+			e, err := New(nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Replace(tt.roles, tt.mappings); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Replace = %v, want ErrInvalid", err)
+			}
+		})
 	}
 }
 
