@@ -19,7 +19,12 @@ import (
 
 	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/internal/testserver"
+	"github.com/tenantgate/tenantgate/tenants"
 )
+
+// physicalSuffix ends every physical index name of the analysts tenant;
+// clients must only ever see logical names.
+var physicalSuffix = tenants.PhysicalName("", "analysts")
 
 // TestBadInputLosesNothing sends malformed requests of every kind and
 // checks each gets a 4xx that says what is wrong, and that every
@@ -75,6 +80,9 @@ func TestBadInputLosesNothing(t *testing.T) {
 		{"text sort", "POST", "/keep/_search", `{"sort":[{"msg":"asc"}]}`, 400, "keyword"},
 		{"unknown agg", "POST", "/keep/_search", `{"aggs":{"x":{"percentiles_magic":{"field":"n"}}}}`, 400, "percentiles_magic"},
 		{"missing index search", "POST", "/nothere/_search", `{}`, 404, "no such index [nothere]"},
+		{"missing document source", "GET", "/keep/_source/nope", "", 404, "keep"},
+		{"create existing index", "PUT", "/keep", `{}`, 400, "[keep] already exists"},
+		{"mapping conflict", "PUT", "/keep/_doc/x", `{"msg":{"an":"object"}}`, 400, "msg"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,6 +99,9 @@ func TestBadInputLosesNothing(t *testing.T) {
 			}
 			if !strings.Contains(string(r.Body), `"error"`) {
 				t.Fatalf("body is not an OpenSearch error: %.300s", r.Body)
+			}
+			if strings.Contains(string(r.Body), physicalSuffix) {
+				t.Fatalf("body shows a physical index name: %.300s", r.Body)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -43,6 +44,10 @@ var (
 type Catalog struct {
 	db *bolt.DB
 
+	// writeMu serialises changes, which fsync; mu guards the in-memory
+	// maps and is held only briefly, never across disk I/O, so lookups on
+	// the request path never wait for another tenant's fsync.
+	writeMu    sync.Mutex
 	mu         sync.RWMutex
 	byPhysical map[string]Entry
 	byOwner    map[string]map[string]string // owner → logical → physical
@@ -96,15 +101,23 @@ func OpenCatalog(path string) (*Catalog, error) {
 // Close closes the database.
 func (c *Catalog) Close() error { return c.db.Close() }
 
-func templateKey(owner, name string) []byte { return []byte(owner + "\x00" + name) }
+// templateKey is the owner's length (4 bytes, big endian), the owner, and
+// the template name: no byte of either can be taken for the other.
+func templateKey(owner, name string) []byte {
+	k := make([]byte, 4, 4+len(owner)+len(name))
+	binary.BigEndian.PutUint32(k, uint32(len(owner)))
+	return append(append(k, owner...), name...)
+}
 
 func splitKey(k []byte) (string, string, bool) {
-	for i, b := range k {
-		if b == 0 {
-			return string(k[:i]), string(k[i+1:]), true
-		}
+	if len(k) < 4 {
+		return "", "", false
 	}
-	return "", "", false
+	n := int(binary.BigEndian.Uint32(k))
+	if n > len(k)-4 {
+		return "", "", false
+	}
+	return string(k[4 : 4+n]), string(k[4+n:]), true
 }
 
 func (c *Catalog) add(e Entry) {
@@ -131,16 +144,20 @@ func (c *Catalog) setTemplate(owner string, t Template) {
 // physical name belongs to another tenant (a private tenant named like a
 // custom tenant, or a hash collision).
 func (c *Catalog) Register(e Entry) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if prev, ok := c.byPhysical[e.Physical]; ok {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.mu.RLock()
+	prev, taken := c.byPhysical[e.Physical]
+	_, named := c.byOwner[e.Owner][e.Logical]
+	c.mu.RUnlock()
+	if taken {
 		if prev.Owner == e.Owner && prev.Logical == e.Logical {
 			return &Error{Kind: ErrExists, Type: "resource_already_exists_exception", Reason: "index [" + e.Logical + "] already exists", Index: e.Logical}
 		}
 		return &Error{Kind: ErrConflict, Type: "index_name_collision_exception",
 			Reason: fmt.Sprintf("index [%s] maps to the physical index [%s], which belongs to another tenant; rename the index or the tenant", e.Logical, e.Physical), Index: e.Logical}
 	}
-	if _, ok := c.byOwner[e.Owner][e.Logical]; ok {
+	if named {
 		return &Error{Kind: ErrExists, Type: "resource_already_exists_exception", Reason: "index [" + e.Logical + "] already exists", Index: e.Logical}
 	}
 	raw, err := json.Marshal(e)
@@ -152,15 +169,19 @@ func (c *Catalog) Register(e Entry) error {
 	}); err != nil {
 		return fmt.Errorf("registering index %s: %w", e.Physical, err)
 	}
+	c.mu.Lock()
 	c.add(e)
+	c.mu.Unlock()
 	return nil
 }
 
 // Unregister forgets a physical index.
 func (c *Catalog) Unregister(physical string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.mu.RLock()
 	e, ok := c.byPhysical[physical]
+	c.mu.RUnlock()
 	if !ok {
 		return nil
 	}
@@ -169,8 +190,10 @@ func (c *Catalog) Unregister(physical string) error {
 	}); err != nil {
 		return fmt.Errorf("unregistering index %s: %w", physical, err)
 	}
+	c.mu.Lock()
 	delete(c.byPhysical, physical)
 	delete(c.byOwner[e.Owner], e.Logical)
+	c.mu.Unlock()
 	return nil
 }
 
@@ -220,22 +243,27 @@ func (c *Catalog) PutTemplate(owner string, t Template) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	if err := c.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTemplates).Put(templateKey(owner, t.Name), raw)
 	}); err != nil {
 		return fmt.Errorf("storing template %s: %w", t.Name, err)
 	}
+	c.mu.Lock()
 	c.setTemplate(owner, t)
+	c.mu.Unlock()
 	return nil
 }
 
 // DeleteTemplate removes one of owner's templates; ErrNotFound if absent.
 func (c *Catalog) DeleteTemplate(owner, name string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.templates[owner][name]; !ok {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.mu.RLock()
+	_, ok := c.templates[owner][name]
+	c.mu.RUnlock()
+	if !ok {
 		return NotFoundf("resource_not_found_exception", "index template matching [%s] not found", name)
 	}
 	if err := c.db.Update(func(tx *bolt.Tx) error {
@@ -243,7 +271,9 @@ func (c *Catalog) DeleteTemplate(owner, name string) error {
 	}); err != nil {
 		return fmt.Errorf("deleting template %s: %w", name, err)
 	}
+	c.mu.Lock()
 	delete(c.templates[owner], name)
+	c.mu.Unlock()
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sort"
 	"strings"
@@ -20,9 +21,19 @@ type Service struct {
 	backend Backend
 	catalog *Catalog
 	log     *slog.Logger
-	// createMu serialises index creation so that two concurrent first
-	// writes create an index once.
-	createMu sync.Mutex
+	// createLocks serialise the creation of one logical index, so that
+	// two concurrent first writes create it once; other indices, in this
+	// tenant or others, are created in parallel (striped by name).
+	createLocks [64]sync.Mutex
+}
+
+// createLock returns the lock that serialises creating logical in owner.
+func (s *Service) createLock(owner, logical string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(owner))
+	h.Write([]byte{0})
+	h.Write([]byte(logical))
+	return &s.createLocks[h.Sum32()%uint32(len(s.createLocks))]
 }
 
 // NewService returns a service over backend and catalog. Catalog entries
@@ -108,8 +119,9 @@ func (v *View) CreateIndex(ctx context.Context, logical string, m *Mapping) erro
 	if err := v.validate(logical); err != nil {
 		return err
 	}
-	v.s.createMu.Lock()
-	defer v.s.createMu.Unlock()
+	mu := v.s.createLock(v.t.Owner(), logical)
+	mu.Lock()
+	defer mu.Unlock()
 	return v.createLocked(ctx, logical, m)
 }
 
@@ -134,6 +146,7 @@ func (v *View) createLocked(ctx context.Context, logical string, m *Mapping) err
 		return err
 	}
 	if err := v.s.backend.CreateIndex(ctx, physical, merged); err != nil {
+		err = scrub(err, physical, logical)
 		if uerr := v.s.catalog.Unregister(physical); uerr != nil {
 			v.s.log.Error("unregistering index after failed create", "physical", physical, "err", uerr)
 		}
@@ -173,7 +186,7 @@ func (v *View) DeleteIndex(ctx context.Context, logical string) error {
 		return err
 	}
 	if err := v.s.backend.DeleteIndex(ctx, p); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
+		return scrub(err, p, logical)
 	}
 	return v.s.catalog.Unregister(p)
 }
@@ -196,7 +209,7 @@ func (v *View) Info(ctx context.Context, logical string) (IndexInfo, error) {
 	e, _ := v.s.catalog.Entry(p)
 	st, err := v.s.backend.Stats(ctx, p)
 	if err != nil {
-		return IndexInfo{}, err
+		return IndexInfo{}, scrub(err, p, logical)
 	}
 	return IndexInfo{Name: logical, Physical: p, Created: e.Created, DocCount: st.DocCount, SizeBytes: st.SizeBytes}, nil
 }
@@ -207,7 +220,8 @@ func (v *View) Mapping(ctx context.Context, logical string) (*Mapping, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.s.backend.Mapping(ctx, p)
+	m, err := v.s.backend.Mapping(ctx, p)
+	return m, scrub(err, p, logical)
 }
 
 // List returns the tenant's indices (system ones only in a system view).
@@ -286,23 +300,31 @@ func (v *View) Apply(ctx context.Context, logical string, ops []Op) ([]OpResult,
 		if onlyDeletes(ops) {
 			return nil, notFoundIndex(logical)
 		}
-		v.s.createMu.Lock()
+		mu := v.s.createLock(v.t.Owner(), logical)
+		mu.Lock()
 		p, ok = v.s.catalog.Lookup(v.t.Owner(), logical)
 		if !ok {
 			if err := v.createLocked(ctx, logical, nil); err != nil {
-				v.s.createMu.Unlock()
+				mu.Unlock()
 				return nil, err
 			}
 			p, _ = v.s.catalog.Lookup(v.t.Owner(), logical)
 		}
-		v.s.createMu.Unlock()
+		mu.Unlock()
 	}
 	for i := range ops {
 		if ops[i].ID == "" {
 			ops[i].ID = NewID()
 		}
 	}
-	return v.s.backend.Apply(ctx, p, ops)
+	res, err := v.s.backend.Apply(ctx, p, ops)
+	if err != nil {
+		return nil, scrub(err, p, logical)
+	}
+	for i := range res {
+		res[i].Err = scrub(res[i].Err, p, logical)
+	}
+	return res, nil
 }
 
 func onlyDeletes(ops []Op) bool {
@@ -320,7 +342,8 @@ func (v *View) Get(ctx context.Context, logical, id string) (*Doc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.s.backend.Get(ctx, p, id)
+	d, err := v.s.backend.Get(ctx, p, id)
+	return d, scrub(err, p, logical)
 }
 
 // Search runs req over the indices that expr names in this tenant. Hits
@@ -341,6 +364,9 @@ func (v *View) Search(ctx context.Context, expr string, req *SearchRequest) (*Se
 	}
 	res, err := v.s.backend.Search(ctx, names, req)
 	if err != nil {
+		for p, l := range logical {
+			err = scrub(err, p, l)
+		}
 		return nil, err
 	}
 	for i := range res.Hits {
@@ -385,6 +411,24 @@ func (v *View) Templates(pattern string) []Template {
 // DeleteTemplate deletes one of the tenant's templates.
 func (v *View) DeleteTemplate(ctx context.Context, name string) error {
 	return v.s.catalog.DeleteTemplate(v.t.Owner(), name)
+}
+
+// scrub rewrites a back-end error about physical index physical so that
+// it names the logical index instead: clients see only logical names.
+func scrub(err error, physical, logical string) error {
+	var e *Error
+	if err == nil || !errors.As(err, &e) || physical == logical {
+		return err
+	}
+	if e.Index != physical && !strings.Contains(e.Reason, physical) {
+		return err
+	}
+	cp := *e
+	if cp.Index == physical {
+		cp.Index = logical
+	}
+	cp.Reason = strings.ReplaceAll(cp.Reason, physical, logical)
+	return &cp
 }
 
 // NewID returns a random 20-character document id like OpenSearch's.
