@@ -89,6 +89,9 @@ type Server struct {
 	ReadTimeout  time.Duration `yaml:"read_timeout"`
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	// RequestTimeout bounds the work of one request (its context); a
+	// request's own "timeout" parameter can only shorten it.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -116,6 +119,7 @@ func Default() Config {
 			ReadTimeout:     30 * time.Second,
 			WriteTimeout:    60 * time.Second,
 			IdleTimeout:     120 * time.Second,
+			RequestTimeout:  60 * time.Second,
 			ShutdownTimeout: 20 * time.Second,
 		},
 	}
@@ -198,6 +202,7 @@ func (c *Config) Validate() error {
 	for key, d := range map[string]time.Duration{
 		"server.read_timeout": c.Server.ReadTimeout, "server.write_timeout": c.Server.WriteTimeout,
 		"server.idle_timeout": c.Server.IdleTimeout, "server.shutdown_timeout": c.Server.ShutdownTimeout,
+		"server.request_timeout": c.Server.RequestTimeout,
 	} {
 		if d <= 0 {
 			bad(key, "must be positive")

@@ -358,3 +358,17 @@ func TestDeleteByQueryAndCatCount(t *testing.T) {
 	mustStatus(t, s.Do(t, "POST", "/dbq/_delete_by_query", tok, tenant, `{}`), 400)
 	mustStatus(t, s.Do(t, "POST", "/dbq/_delete_by_query", tok, "executive", `{"query":{"match_all":{}}}`), 403)
 }
+
+func TestRequestTimeout(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	mustStatus(t, s.Do(t, "PUT", "/tm/_doc/1", tok, "analysts", `{"a":"b"}`), 201)
+	mustStatus(t, s.Do(t, "POST", "/tm/_search?timeout=5s", tok, "analysts", `{}`), 200)
+	r := s.Do(t, "POST", "/tm/_search?timeout=1ns", tok, "analysts", `{}`)
+	mustStatus(t, r, 504)
+	if !strings.Contains(string(r.Body), "timeout_exception") {
+		t.Fatalf("expired request: %s", r.Body)
+	}
+	r = s.Do(t, "POST", "/tm/_search?timeout=soon", tok, "analysts", `{}`)
+	mustStatus(t, r, 400)
+}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -58,17 +59,25 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 	}
 	c.Locals(keyRequestID, id)
 	c.Set("X-Request-Id", id)
+	timeout, terr := s.requestTimeout(c)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c.SetUserContext(ctx)
 	s.metrics.inflight.Inc()
 	defer s.metrics.inflight.Dec()
 
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-			}
+	if terr != nil {
+		err = terr
+	} else {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+				}
+			}()
+			err = c.Next()
 		}()
-		err = c.Next()
-	}()
+	}
 	if err != nil {
 		if herr := s.errorHandler(c, err); herr != nil {
 			return herr
@@ -94,6 +103,23 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 	}
 	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
 	return nil
+}
+
+// requestTimeout is server.request_timeout, shortened by the request's
+// own "timeout" parameter (OpenSearch's time units: 500ms, 10s, 1m, 1h).
+// When it expires the request fails with a 504; tenantgate does not
+// return partial results.
+func (s *Server) requestTimeout(c *fiber.Ctx) (time.Duration, error) {
+	limit := s.cfg.Server.RequestTimeout
+	raw := c.Query("timeout")
+	if raw == "" {
+		return limit, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		return limit, badRequest("illegal_argument_exception", "failed to parse [timeout] value [%s]: use a positive time such as 500ms, 30s or 1m", strings.Clone(raw))
+	}
+	return min(d, limit), nil
 }
 
 // sanitizeRequestID keeps a client's request id only when it is short
