@@ -106,7 +106,7 @@ var analyzers = map[string]bool{"standard": true, "simple": true, "whitespace": 
 func ParseMapping(raw []byte) (*Mapping, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
-		return nil, Invalidf("mapper_parsing_exception", "mappings must be a JSON object: %s", jsonErrorText(err))
+		return nil, Invalidf("mapper_parsing_exception", "mappings must be a JSON object: %s", JSONErrorText(err))
 	}
 	if inner, ok := top["_doc"]; ok && len(top) == 1 {
 		return ParseMapping(inner)
@@ -151,7 +151,7 @@ func ParseMapping(raw []byte) (*Mapping, error) {
 				dec := json.NewDecoder(bytes.NewReader(body))
 				dec.DisallowUnknownFields()
 				if err := dec.Decode(&dt); err != nil {
-					return nil, Invalidf("mapper_parsing_exception", "dynamic template [%s]: %s", name, jsonErrorText(err))
+					return nil, Invalidf("mapper_parsing_exception", "dynamic template [%s]: %s", name, JSONErrorText(err))
 				}
 				if dt.Mapping == nil {
 					return nil, Invalidf("mapper_parsing_exception", "dynamic template [%s] has no [mapping]", name)
@@ -261,7 +261,7 @@ func parseProperty(raw json.RawMessage, path string, inTemplate bool) (*Property
 	}
 	var s simple
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, Invalidf("mapper_parsing_exception", "field [%s]: %s", path, jsonErrorText(err))
+		return nil, Invalidf("mapper_parsing_exception", "field [%s]: %s", path, JSONErrorText(err))
 	}
 	p.Analyzer, p.SearchAnalyzer, p.Format, p.IgnoreAbove = s.Analyzer, s.SearchAnalyzer, s.Format, s.IgnoreAbove
 	p.Index, p.DocValues, p.Store, p.NullValue, p.Coerce, p.Enabled = s.Index, s.DocValues, s.Store, s.NullValue, s.Coerce, s.Enabled

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -55,7 +56,7 @@ func ParseSearchRequest(body []byte) (*SearchRequest, error) {
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, Invalidf("parsing_exception", "request body is not a JSON object: %s", jsonErrorText(err))
+		return nil, Invalidf("parsing_exception", "request body is not a JSON object: %s", JSONErrorText(err))
 	}
 	keys := make([]string, 0, len(top))
 	for k := range top {
@@ -96,16 +97,28 @@ func ParseSearchRequest(body []byte) (*SearchRequest, error) {
 	return req, nil
 }
 
-// jsonErrorText returns a short description of a JSON decoding error with
-// the byte offset, never the input itself.
-func jsonErrorText(err error) string {
+// JSONErrorText describes an error of encoding/json for a client: the
+// kind of problem and the byte offset, never the input itself (which may
+// hold data the client should not see echoed, or be huge). A nil error
+// means the body decoded to null ("got null"); io.EOF means it was empty.
+func JSONErrorText(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case err == nil:
+		return "got null"
 	case errors.As(err, &se):
 		return fmt.Sprintf("%s at offset %d", se.Error(), se.Offset)
 	case errors.As(err, &te):
-		return fmt.Sprintf("expected %s for [%s] at offset %d", te.Type, strings.TrimPrefix(te.Field, "."), te.Offset)
+		field := strings.TrimPrefix(te.Field, ".")
+		if field == "" {
+			return fmt.Sprintf("expected %s, got %s at offset %d", te.Type, te.Value, te.Offset)
+		}
+		return fmt.Sprintf("expected %s for [%s], got %s at offset %d", te.Type, field, te.Value, te.Offset)
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of JSON input"
 	}
 	return err.Error()
 }

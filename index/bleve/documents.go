@@ -49,7 +49,7 @@ func decodeSource(id string, raw []byte) (map[string]any, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, index.Invalidf("mapper_parsing_exception", "failed to parse document with id '%s': %s", id, syntaxText(err))
+		return nil, index.Invalidf("mapper_parsing_exception", "failed to parse document with id '%s': %s", id, index.JSONErrorText(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, index.Invalidf("mapper_parsing_exception", "failed to parse document with id '%s': data after the JSON object", id)
@@ -59,18 +59,6 @@ func decodeSource(id string, raw []byte) (map[string]any, error) {
 		return nil, index.Invalidf("mapper_parsing_exception", "failed to parse document with id '%s': the document must be a JSON object, got %s", id, jsonKind(v))
 	}
 	return obj, nil
-}
-
-// syntaxText describes a JSON syntax error without quoting the input.
-func syntaxText(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s at offset %d", se.Error(), se.Offset)
-	}
-	if errors.Is(err, io.EOF) {
-		return "empty body"
-	}
-	return err.Error()
 }
 
 // docBuilder turns one decoded document into a Bleve document following
