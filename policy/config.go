@@ -18,7 +18,18 @@ const (
 )
 
 // GlobalTenant is the name tenant patterns use for the global tenant.
+// Every caller may read it (an implicit rule); writing needs a grant.
 const GlobalTenant = "global_tenant"
+
+// PrivateTenant is the tenant name that stands for the caller's own
+// private tenant in Engine.Allowed and Engine.Tenants. Every caller may
+// read and write it (an implicit rule). Another user's private tenant has
+// no name here: nobody but its owner may use it.
+const PrivateTenant = "__user__"
+
+// AnySubject is the subject of the implicit rules: it stands for every
+// caller, whatever their roles. No role may be named so.
+const AnySubject = "*"
 
 // AllAccess is the reserved role that grants every tenant read-write. It
 // exists even when roles.yml does not define it.
@@ -203,6 +214,9 @@ func checkMeta(m *meta, want string) error {
 // supported pattern variables, and that the role asks for no restriction
 // tenantgate would silently ignore.
 func validateRole(r Role) error {
+	if r.Name == AnySubject {
+		return invalidf("roles.yml: role [%s]: the name is reserved (it stands for every caller)", r.Name)
+	}
 	for i, ip := range r.IndexPermissions {
 		unsupported := ""
 		switch {

@@ -13,8 +13,9 @@ import (
 
 // casbinModel is the access model every enforcer uses. The request subject
 // is a *request (the caller's role set and user name), not a string, so one
-// Enforce call answers for all of the caller's roles. Write implies read in
-// the matcher.
+// Enforce call answers for all of the caller's roles. A policy line whose
+// subject is AnySubject ("*") applies to every caller, roles or none; no
+// role may be called "*". Write implies read in the matcher.
 const casbinModel = `
 [request_definition]
 r = sub, ten, act
@@ -26,8 +27,17 @@ p = sub, ten, act
 e = some(where (p.eft == allow))
 
 [matchers]
-m = tenantMatch(r.ten, p.ten, r.sub) && hasRole(r.sub, p.sub) && (p.act == r.act || p.act == "write")
+m = tenantMatch(r.ten, p.ten, r.sub) && (p.sub == "*" || hasRole(r.sub, p.sub)) && (p.act == r.act || p.act == "write")
 `
+
+// implicitRules are the policy lines every policy holds whatever roles.yml
+// says: every caller may read and write their own private tenant, and read
+// the global tenant. They are ordinary rules on exact tenant names, so
+// Casbin decides them like any other.
+var implicitRules = []rule{
+	{role: AnySubject, pat: pattern{raw: PrivateTenant}, act: Write},
+	{role: AnySubject, pat: pattern{raw: GlobalTenant}, act: Read},
+}
 
 // maxInlineWild is the largest number of wildcard rules copied into every
 // bucket.
@@ -125,10 +135,14 @@ func (r rule) line() []string { return []string{r.role, r.pat.raw, r.act.String(
 // collectRules turns tenant permissions into rules, split into rules on
 // exact tenant names and rules with wildcards or variables. A write grant
 // makes the read grant on the same pattern redundant, so only the stronger
-// one is kept. The reserved all_access role always gets write on "*".
+// one is kept. The reserved all_access role always gets write on "*", and
+// the implicitRules are always there.
 func collectRules(roles map[string]Role) (exact, wild []rule, err error) {
 	type rp struct{ role, pat string }
 	grants := map[rp]Action{{AllAccess, "*"}: Write}
+	for _, r := range implicitRules {
+		grants[rp{r.role, r.pat.raw}] = r.act
+	}
 	for name, role := range roles {
 		role.Name = name
 		if err := validateRole(role); err != nil {

@@ -10,20 +10,35 @@
 //	eng, err := policy.New(roles, mappings)
 //
 // Per request the gateway maps the authenticated principal to its roles
-// once and then asks for decisions:
+// once and then asks for decisions, naming the tenant as OpenSearch does:
+// a custom tenant by its name, the global tenant as GlobalTenant
+// ("global_tenant") and the caller's own private tenant as PrivateTenant
+// ("__user__"):
 //
 //	r := eng.RolesFor(principal.Name, principal.BackendRoles)
 //	if !eng.Allowed(r, "analysts", policy.Write) { ... 403 ... }
-//	tenants := eng.Tenants(r, allTenantNames) // name → writable, for authinfo
+//	tenants := eng.Tenants(r, names) // name → writable, for authinfo
 //
 // Tenant permissions grant kibana_all_read (read) or kibana_all_write
 // (read and write) on tenant patterns, which match whole tenant names with
-// the wildcards "*" and "?". The global tenant is named "global_tenant";
-// private tenants are the caller's business, not this package's. A pattern
-// may contain "${user.name}", replaced by the user name given to RolesFor
-// (a user name containing a wildcard never matches such a pattern). The
-// reserved role all_access grants every tenant read-write, whether or not
-// roles.yml defines it. Everything not granted is denied.
+// the wildcards "*" and "?". A pattern may contain "${user.name}", replaced
+// by the user name given to RolesFor (a user name containing a wildcard
+// never matches such a pattern). The reserved role all_access grants every
+// tenant read-write, whether or not roles.yml defines it.
+//
+// Two implicit rules hold in every policy, whatever roles.yml says; they
+// are Casbin policy lines with the subject AnySubject ("*", every caller,
+// with or without roles, so no role may be named "*"):
+//
+//	p, *, __user__, write       every caller reads and writes their own private tenant
+//	p, *, global_tenant, read   every caller reads the global tenant
+//
+// Writing the global tenant needs a grant on "global_tenant" (or a pattern
+// matching it). Another user's private tenant cannot be named here at all:
+// PrivateTenant always means the caller's own, so the gateway passes it
+// only for the private tenant of the authenticated user. Whether the global
+// and private tenants are enabled is configuration the gateway checks
+// before asking. Everything not granted is denied.
 //
 // Only tenant permissions are enforced. A role's cluster_permissions and
 // index_permissions (index_patterns, allowed_actions) are parsed and kept

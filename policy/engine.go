@@ -162,15 +162,19 @@ func (e *Engine) RolesFor(user string, backendRoles []string) Roles {
 }
 
 // Allowed reports whether a caller with roles r may perform a in tenant,
-// which is a custom tenant's name or GlobalTenant ("global_tenant").
-// Private tenants are not decided here. Tenant patterns containing
-// ${user.name} are expanded with r.User(). Anything not granted is denied.
+// which is a custom tenant's name, GlobalTenant ("global_tenant") or
+// PrivateTenant ("__user__", the caller's own private tenant). Besides
+// what roles.yml grants, two implicit rules hold for every caller: write
+// (and so read) on PrivateTenant and read on GlobalTenant. Tenant patterns
+// containing ${user.name} are expanded with r.User(). Anything not granted
+// is denied, and so is everything for the zero Roles (one not returned by
+// RolesFor).
 //
 // A decision cached for the same roles, tenant and action is returned
 // without allocating.
 func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
-	if r.set == nil || (a != Read && a != Write) {
-		return false
+	if r.gen == 0 || (a != Read && a != Write) {
+		return false // not from RolesFor, or not an action
 	}
 	st := e.st.Load()
 	k := decisionKey{roles: r.key, tenant: tenant, act: a}
@@ -182,7 +186,11 @@ func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
 			return ok
 		}
 	}
-	ok := st.decider.decide(&request{roles: r.set.names, user: r.user}, tenant, a)
+	var names []string
+	if r.set != nil {
+		names = r.set.names
+	}
+	ok := st.decider.decide(&request{roles: names, user: r.user}, tenant, a)
 	if st.cache != nil {
 		k.tenant = strings.Clone(tenant) // the caller may reuse its memory
 		st.cache.put(k, ok)
@@ -193,7 +201,10 @@ func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
 // Tenants returns, for each of the given tenant names the caller may read,
 // whether it may also write (true) or only read (false). Tenants it may not
 // read are absent. This is the shape of the "tenants" field of OpenSearch's
-// authinfo.
+// authinfo. Include GlobalTenant and PrivateTenant in tenants to have them
+// answered: by the implicit rules the first is always present (true when a
+// role grants write on it) and the second is always true. The result names
+// the private tenant PrivateTenant; authinfo shows it under the user name.
 func (e *Engine) Tenants(r Roles, tenants []string) map[string]bool {
 	out := make(map[string]bool)
 	for _, t := range tenants {

@@ -131,7 +131,9 @@ func TestAllowed(t *testing.T) {
 		{"read-write and read-only", "alice", []string{"analyst"}, []check{
 			{"analysts", Write, true}, {"analysts", Read, true}, // write implies read
 			{"executive", Read, true}, {"executive", Write, false},
-			{"human_resources", Read, false}, {GlobalTenant, Read, false},
+			{"human_resources", Read, false},
+			{GlobalTenant, Read, true}, {GlobalTenant, Write, false}, // implicit global read
+			{PrivateTenant, Write, true}, {PrivateTenant, Read, true}, // implicit private read-write
 		}},
 		{"wildcard tenant patterns", "bob", nil, []check{
 			{"team-red", Read, true}, {"team-", Read, true}, {"team-red", Write, false},
@@ -179,10 +181,98 @@ func TestAllowed(t *testing.T) {
 	t.Run("no roles", func(t *testing.T) {
 		e := newTestEngine(t, testRoles, "analyst:\n  users: [alice]\n")
 		r := e.RolesFor("eve", []string{"admin"})
-		if r.Len() != 0 || e.Allowed(r, "analysts", Read) || e.Allowed(Roles{}, "analysts", Read) {
+		if r.Len() != 0 || e.Allowed(r, "analysts", Read) || e.Allowed(r, GlobalTenant, Write) {
 			t.Error("caller without roles was allowed")
 		}
 	})
+	t.Run("zero Roles", func(t *testing.T) {
+		for _, tenant := range []string{"analysts", GlobalTenant, PrivateTenant} {
+			for _, a := range []Action{Read, Write} {
+				if e.Allowed(Roles{}, tenant, a) {
+					t.Errorf("zero Roles allowed %v on %q", a, tenant)
+				}
+			}
+		}
+	})
+}
+
+// TestImplicitRules checks the two rules every caller gets whatever
+// roles.yml says: read-write on their own private tenant (PrivateTenant)
+// and read on the global tenant.
+func TestImplicitRules(t *testing.T) {
+	for _, tc := range []struct {
+		name, roles, mappings string
+		user                  string
+		backend               []string
+	}{
+		{"unmapped caller", testRoles, testMappings, "eve", []string{"guest"}},
+		{"empty policy", "", "", "eve", nil},
+		{"mapped caller", testRoles, testMappings, "alice", []string{"analyst"}},
+		{"role without tenant permissions", testRoles, testMappings, "nobody", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, cached := range []bool{true, false} {
+				var opts []option
+				if !cached {
+					opts = append(opts, withoutCache())
+				}
+				e := newTestEngine(t, tc.roles, tc.mappings, opts...)
+				r := e.RolesFor(tc.user, tc.backend)
+				for pass := range 2 {
+					for _, c := range []struct {
+						tenant string
+						a      Action
+						want   bool
+					}{
+						{PrivateTenant, Read, true}, {PrivateTenant, Write, true},
+						{GlobalTenant, Read, true}, {GlobalTenant, Write, false},
+						{"human_resources", Read, false},
+					} {
+						if got := e.Allowed(r, c.tenant, c.a); got != c.want {
+							t.Errorf("cached=%v pass %d: Allowed(%q, %q, %v) = %v, want %v", cached, pass, r.User(), c.tenant, c.a, got, c.want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestImplicitRulesAreCasbinPolicy checks that the implicit rules are
+// policy lines Casbin evaluates, not checks made before it.
+func TestImplicitRulesAreCasbinPolicy(t *testing.T) {
+	e := newTestEngine(t, testRoles, testMappings)
+	d := e.st.Load().decider
+	want := [][]string{{AnySubject, PrivateTenant, "write"}, {AnySubject, GlobalTenant, "read"}}
+	for _, w := range want {
+		found := false
+		for _, enf := range append(slices.Clone(d.buckets), d.wild) {
+			if enf == nil {
+				continue
+			}
+			lines, err := enf.GetPolicy()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(lines, func(l []string) bool { return slices.Equal(l, w) }) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no casbin policy line %v", w)
+		}
+	}
+}
+
+func TestRoleNamedAnySubjectRefused(t *testing.T) {
+	_, err := ParseRoles([]byte(rolesHeader + "'*':\n  tenant_permissions:\n  - tenant_patterns: [analysts]\n    allowed_actions: [kibana_all_write]\n"))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "reserved") {
+		t.Errorf("ParseRoles = %v, want ErrInvalid naming the reserved name", err)
+	}
+	_, err = New(map[string]Role{AnySubject: {}}, nil)
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("New = %v, want ErrInvalid", err)
+	}
 }
 
 func TestUserNameIsPartOfCacheKey(t *testing.T) {
@@ -208,13 +298,17 @@ func TestImplicitAllAccess(t *testing.T) {
 func TestTenants(t *testing.T) {
 	e := newTestEngine(t, testRoles, testMappings)
 	r := e.RolesFor("alice", []string{"analyst"})
-	got := e.Tenants(r, []string{"analysts", "executive", "human_resources", GlobalTenant, "home_alice"})
-	want := map[string]bool{"analysts": true, "executive": false, "home_alice": true}
+	got := e.Tenants(r, []string{"analysts", "executive", "human_resources", GlobalTenant, PrivateTenant, "home_alice"})
+	want := map[string]bool{"analysts": true, "executive": false, "home_alice": true, GlobalTenant: false, PrivateTenant: true}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Tenants = %v, want %v", got, want)
 	}
-	if got := e.Tenants(Roles{}, []string{"analysts"}); len(got) != 0 {
-		t.Errorf("Tenants without roles = %v", got)
+	eve := e.RolesFor("eve", nil)
+	if got, want := e.Tenants(eve, []string{"analysts", GlobalTenant, PrivateTenant}), map[string]bool{GlobalTenant: false, PrivateTenant: true}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Tenants without roles = %v, want %v", got, want)
+	}
+	if got := e.Tenants(Roles{}, []string{"analysts", GlobalTenant, PrivateTenant}); len(got) != 0 {
+		t.Errorf("Tenants of the zero Roles = %v", got)
 	}
 }
 
@@ -322,9 +416,19 @@ func TestCachedDecisionDoesNotAllocate(t *testing.T) {
 	e.Allowed(r, tenant, Write)
 	u := e.RolesFor("ann", nil) // ${user.name} role: user in the key
 	e.Allowed(u, "home_ann", Write)
+	none := newTestEngine(t, testRoles, "").RolesFor("eve", nil) // no roles
+	for _, rr := range []Roles{r, u, none} {
+		e.Allowed(rr, PrivateTenant, Write)
+		e.Allowed(rr, GlobalTenant, Read)
+	}
 	if n := testing.AllocsPerRun(1000, func() {
 		if !e.Allowed(r, tenant, Write) || !e.Allowed(u, "home_ann", Write) || e.Allowed(r, "human_resources", Read) {
 			panic("wrong decision")
+		}
+		for _, rr := range []Roles{r, u, none} {
+			if !e.Allowed(rr, PrivateTenant, Write) || !e.Allowed(rr, GlobalTenant, Read) {
+				panic("wrong implicit decision")
+			}
 		}
 	}); n != 0 {
 		t.Errorf("cached Allowed allocates %v times", n)

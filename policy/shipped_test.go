@@ -34,20 +34,20 @@ func TestShippedSecurityFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tenants := []string{"analysts", "executive", "human_resources", GlobalTenant}
+	tenants := []string{"analysts", "executive", "human_resources", GlobalTenant, PrivateTenant}
 	tests := []struct {
 		name    string
 		user    string
 		backend []string
 		want    map[string]bool // Tenants() result
 	}{
-		{"admin by name", "admin", nil, map[string]bool{"analysts": true, "executive": true, "human_resources": true, GlobalTenant: true}},
-		{"admin by backend role", "root", []string{"admin"}, map[string]bool{"analysts": true, "executive": true, "human_resources": true, GlobalTenant: true}},
-		{"analyst", "alice", []string{"analyst"}, map[string]bool{"analysts": true, "executive": false, GlobalTenant: true}},
-		{"reader", "rita", []string{"reader"}, map[string]bool{"analysts": false, "executive": false}},
-		{"bob", "bob", nil, map[string]bool{"analysts": false, "executive": false}},
-		{"hr", "hr_jane", nil, map[string]bool{"human_resources": true}},
-		{"nobody", "eve", []string{"guest"}, map[string]bool{}},
+		{"admin by name", "admin", nil, map[string]bool{"analysts": true, "executive": true, "human_resources": true, GlobalTenant: true, PrivateTenant: true}},
+		{"admin by backend role", "root", []string{"admin"}, map[string]bool{"analysts": true, "executive": true, "human_resources": true, GlobalTenant: true, PrivateTenant: true}},
+		{"analyst", "alice", []string{"analyst"}, map[string]bool{"analysts": true, "executive": false, GlobalTenant: true, PrivateTenant: true}},
+		{"reader", "rita", []string{"reader"}, map[string]bool{"analysts": false, "executive": false, GlobalTenant: false, PrivateTenant: true}},
+		{"bob", "bob", nil, map[string]bool{"analysts": false, "executive": false, GlobalTenant: false, PrivateTenant: true}},
+		{"hr", "hr_jane", nil, map[string]bool{"human_resources": true, GlobalTenant: false, PrivateTenant: true}},
+		{"nobody", "eve", []string{"guest"}, map[string]bool{GlobalTenant: false, PrivateTenant: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
