@@ -372,3 +372,49 @@ func TestRequestTimeout(t *testing.T) {
 	r = s.Do(t, "POST", "/tm/_search?timeout=soon", tok, "analysts", `{}`)
 	mustStatus(t, r, 400)
 }
+
+func TestTypedKeysAndExpandOptions(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	const tenant = "analysts"
+	bulk := "{\"index\":{\"_index\":\"tk\"}}\n{\"host\":\"a\",\"n\":1,\"f\":1.5}\n{\"index\":{\"_index\":\"tk\"}}\n{\"host\":\"b\",\"n\":2,\"f\":2.5}\n"
+	mustStatus(t, s.Do(t, "POST", "/_bulk", tok, tenant, bulk), 200)
+	q := `{"size":0,"aggs":{"hosts":{"terms":{"field":"host.keyword"},"aggs":{"top":{"max":{"field":"n"}}}},"ns":{"terms":{"field":"n"}},"fs":{"terms":{"field":"f"}},"avg_n":{"avg":{"field":"n"}}}}`
+	r := s.Do(t, "POST", "/tk/_search?typed_keys=true", tok, tenant, q)
+	mustStatus(t, r, 200)
+	aggs := r.JSON(t)["aggregations"].(map[string]any)
+	for _, k := range []string{"sterms#hosts", "lterms#ns", "dterms#fs", "avg#avg_n"} {
+		if _, ok := aggs[k]; !ok {
+			t.Fatalf("typed aggregations lack %s: %v", k, aggs)
+		}
+	}
+	bucket := aggs["sterms#hosts"].(map[string]any)["buckets"].([]any)[0].(map[string]any)
+	if _, ok := bucket["max#top"]; !ok {
+		t.Fatalf("sub-aggregation not typed: %v", bucket)
+	}
+	r = s.Do(t, "POST", "/tk/_search", tok, tenant, q)
+	if _, ok := r.JSON(t)["aggregations"].(map[string]any)["hosts"]; !ok {
+		t.Fatalf("untyped aggregations: %s", r.Body)
+	}
+	// Index expression options.
+	mustStatus(t, s.Do(t, "POST", "/tk,missing/_search", tok, tenant, `{}`), 404)
+	r = s.Do(t, "POST", "/tk,missing/_search?ignore_unavailable=true", tok, tenant, `{}`)
+	mustStatus(t, r, 200)
+	if get(t, r.JSON(t), "hits.total.value").(float64) != 2 {
+		t.Fatalf("ignore_unavailable: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "POST", "/nomatch*/_search", tok, tenant, `{}`), 200)
+	mustStatus(t, s.Do(t, "POST", "/nomatch*/_search?allow_no_indices=false", tok, tenant, `{}`), 404)
+	r = s.Do(t, "POST", "/t*/_search?expand_wildcards=none", tok, tenant, `{}`)
+	if get(t, r.JSON(t), "hits.total.value").(float64) != 0 {
+		t.Fatalf("expand_wildcards=none: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "POST", "/t*/_search?expand_wildcards=sideways", tok, tenant, `{}`), 400)
+	mustStatus(t, s.Do(t, "POST", "/tk/_search?df=host", tok, tenant, `{}`), 400)
+	r = s.Do(t, "POST", "/_msearch?typed_keys=true", tok, tenant, "{\"index\":\"tk,missing\",\"ignore_unavailable\":true}\n{\"size\":0,\"aggs\":{\"m\":{\"min\":{\"field\":\"n\"}}}}\n")
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), `"min#m"`) || !strings.Contains(string(r.Body), `"status":200`) {
+		t.Fatalf("msearch typed/ignore_unavailable: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "POST", "/_msearch", tok, tenant, "{\"index\":\"tk\",\"colour\":\"red\"}\n{}\n"), 400)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
@@ -14,11 +15,87 @@ import (
 	"github.com/tenantgate/tenantgate/index"
 )
 
+// executionHints are search parameters that tune how OpenSearch runs a
+// search across shards and nodes. A single-node, single-shard Bleve index
+// gives the same results with or without them, so they are accepted.
+var executionHints = []string{"request_cache", "preference", "routing", "batched_reduce_size", "ccs_minimize_roundtrips",
+	"allow_partial_search_results", "max_concurrent_shard_requests", "pre_filter_shard_size", "search_type"}
+
+// expandParams are the index-expression options.
+var expandParams = []string{"allow_no_indices", "ignore_unavailable", "expand_wildcards"}
+
+// queryStringParams shape the query_string query built from q.
+var queryStringParams = []string{"df", "default_operator", "analyzer", "analyze_wildcard", "lenient"}
+
 // searchParams are the query parameters of _search.
-var searchParams = []string{"q", "df", "default_operator", "analyzer", "analyze_wildcard", "lenient", "from", "size", "sort",
-	"_source", "_source_includes", "_source_excludes", "track_total_hits", "rest_total_hits_as_int", "allow_no_indices",
-	"ignore_unavailable", "expand_wildcards", "request_cache", "typed_keys", "search_type", "preference", "routing",
-	"batched_reduce_size", "ccs_minimize_roundtrips", "allow_partial_search_results", "track_scores", "version", "seq_no_primary_term"}
+var searchParams = concat([]string{"q", "from", "size", "sort", "_source", "_source_includes", "_source_excludes",
+	"track_total_hits", "rest_total_hits_as_int", "typed_keys"}, queryStringParams, expandParams, executionHints)
+
+func concat(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// expandOptions reads ignore_unavailable, allow_no_indices and
+// expand_wildcards.
+func expandOptions(get func(string) string) (index.ExpandOptions, error) {
+	var o index.ExpandOptions
+	boolArg := func(name string, def bool) (bool, error) {
+		switch get(name) {
+		case "":
+			return def, nil
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return def, badRequest("illegal_argument_exception", "[%s] must be true or false", name)
+	}
+	var err error
+	if o.IgnoreUnavailable, err = boolArg("ignore_unavailable", false); err != nil {
+		return o, err
+	}
+	allow, err := boolArg("allow_no_indices", true)
+	if err != nil {
+		return o, err
+	}
+	o.RequireMatch = !allow
+	if v := get("expand_wildcards"); v != "" {
+		open := false
+		for _, w := range strings.Split(v, ",") {
+			switch w {
+			case "open", "all":
+				open = true
+			case "closed", "hidden", "none":
+			default:
+				return o, badRequest("illegal_argument_exception", "No enum constant for expand_wildcards [%s]: use open, closed, hidden, none or all", w)
+			}
+		}
+		o.NoWildcards = !open
+	}
+	return o, nil
+}
+
+// searchIn expands expr with the request's options and searches it.
+func searchIn(c *fiber.Ctx, sc *scope, expr string, get func(string) string, req *index.SearchRequest) (*index.SearchResult, error) {
+	o, err := expandOptions(get)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := sc.view.ExpandWith(expr, o)
+	if err != nil {
+		return nil, err
+	}
+	return sc.view.SearchEntries(c.UserContext(), entries, req)
+}
+
+// queryArg returns a query parameter, copied.
+func queryArg(c *fiber.Ctx) func(string) string {
+	return func(name string) string { return strings.Clone(c.Query(name)) }
+}
 
 // searchRequest builds a SearchRequest from the body and the URL
 // parameters (which win, as in OpenSearch), and checks the result window.
@@ -70,11 +147,28 @@ func applySearchParams(c *fiber.Ctx, req *index.SearchRequest) error {
 		if df := string(args.Peek("df")); df != "" {
 			qs["default_field"] = df
 		}
-		if op := string(args.Peek("default_operator")); op != "" {
-			qs["default_operator"] = op
+		for _, name := range []string{"default_operator", "analyzer"} {
+			if v := string(args.Peek(name)); v != "" {
+				qs[name] = v
+			}
+		}
+		for _, name := range []string{"analyze_wildcard", "lenient"} {
+			if v := string(args.Peek(name)); v != "" {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return badRequest("illegal_argument_exception", "[%s] must be true or false", name)
+				}
+				qs[name] = b
+			}
 		}
 		raw, _ := json.Marshal(map[string]any{"query_string": qs})
 		req.Query = raw
+	} else {
+		for _, name := range queryStringParams {
+			if args.Has(name) {
+				return badRequest("illegal_argument_exception", "[%s] only applies to a query given in [q]", name)
+			}
+		}
 	}
 	if v := string(args.Peek("sort")); v != "" {
 		var sorts []any
@@ -116,8 +210,13 @@ func applySearchParams(c *fiber.Ctx, req *index.SearchRequest) error {
 		}
 		req.TrackTotalHits = json.RawMessage(v)
 	}
-	if string(args.Peek("search_type")) == "scroll" || args.Has("scroll") {
-		return badRequest("illegal_argument_exception", "scroll searches are not supported by tenantgate; page with from/size or search_after")
+	switch st := string(args.Peek("search_type")); st {
+	case "", "query_then_fetch", "dfs_query_then_fetch":
+	default:
+		return badRequest("illegal_argument_exception", "search_type [%s] is not supported by tenantgate", st)
+	}
+	if args.Has("scroll") {
+		return badRequest("illegal_argument_exception", "scroll searches are not supported by tenantgate; page with from and size")
 	}
 	return nil
 }
@@ -137,13 +236,36 @@ func (s *Server) handleSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := sc.view.Search(c.UserContext(), expr, req)
+	res, err := searchIn(c, sc, expr, queryArg(c), req)
 	if err != nil {
+		return err
+	}
+	if err := typeAggregations(c, req, res); err != nil {
 		return err
 	}
 	var b jsonBuf
 	writeSearch(&b, res, time.Since(start), c.Query("rest_total_hits_as_int") == "true")
 	return sendJSON(c, fiber.StatusOK, &b)
+}
+
+// typeAggregations applies typed_keys=true to a result.
+func typeAggregations(c *fiber.Ctx, req *index.SearchRequest, res *index.SearchResult) error {
+	switch c.Query("typed_keys") {
+	case "", "false":
+		return nil
+	case "true":
+	default:
+		return badRequest("illegal_argument_exception", "[typed_keys] must be true or false")
+	}
+	if res.Aggregations == nil {
+		return nil
+	}
+	typed, err := typedKeys(res.Aggregations, parseAggDefs(req.Aggs))
+	if err != nil {
+		return fmt.Errorf("typing aggregation keys: %w", err)
+	}
+	res.Aggregations = typed
+	return nil
 }
 
 // writeSearch appends a search response in OpenSearch's shape. Sources
@@ -183,8 +305,7 @@ func writeSearch(b *jsonBuf, res *index.SearchResult, took time.Duration, totalA
 
 // handleCount answers GET|POST /_count and /{index}/_count.
 func (s *Server) handleCount(c *fiber.Ctx) error {
-	if err := checkParams(c, "q", "df", "default_operator", "analyzer", "analyze_wildcard", "lenient", "allow_no_indices",
-		"ignore_unavailable", "expand_wildcards", "min_score", "preference", "routing", "terminate_after"); err != nil {
+	if err := checkParams(c, concat([]string{"q"}, queryStringParams, expandParams, []string{"preference", "routing"})...); err != nil {
 		return err
 	}
 	sc := scopeOf(c)
@@ -205,7 +326,7 @@ func (s *Server) handleCount(c *fiber.Ctx) error {
 	if err := applySearchParams(c, req); err != nil {
 		return err
 	}
-	res, err := sc.view.Search(c.UserContext(), expr, req)
+	res, err := searchIn(c, sc, expr, queryArg(c), req)
 	if err != nil {
 		return err
 	}
@@ -287,7 +408,7 @@ func (s *Server) handleMget(c *fiber.Ctx) error {
 // handleMsearch answers GET|POST /_msearch and /{index}/_msearch: NDJSON
 // pairs of header and body, one response each.
 func (s *Server) handleMsearch(c *fiber.Ctx) error {
-	if err := checkParams(c, "max_concurrent_searches", "rest_total_hits_as_int", "typed_keys", "search_type", "ccs_minimize_roundtrips", "max_concurrent_shard_requests", "pre_filter_shard_size"); err != nil {
+	if err := checkParams(c, concat([]string{"max_concurrent_searches", "rest_total_hits_as_int", "typed_keys"}, executionHints)...); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -309,9 +430,10 @@ func (s *Server) handleMsearch(c *fiber.Ctx) error {
 		return badRequest("illegal_argument_exception", "msearch needs pairs of header and body lines; line [%d] has no body", len(lines))
 	}
 	type pair struct {
-		expr string
-		req  *index.SearchRequest
-		err  error
+		expr   string
+		header map[string]string
+		req    *index.SearchRequest
+		err    error
 	}
 	var pairs []pair
 	for i := 0; i < len(lines); i += 2 {
@@ -319,7 +441,24 @@ func (s *Server) handleMsearch(c *fiber.Ctx) error {
 		if err := json.Unmarshal(lines[i], &h); err != nil {
 			return badRequest("illegal_argument_exception", "Malformed msearch header on line [%d]: %s", i+1, jsonReason(err))
 		}
-		p := pair{expr: def}
+		p := pair{expr: def, header: map[string]string{}}
+		for k, v := range h {
+			switch k {
+			case "index":
+			case "allow_no_indices", "ignore_unavailable", "expand_wildcards":
+				var str string
+				var b bool
+				if json.Unmarshal(v, &b) == nil {
+					str = strconv.FormatBool(b)
+				} else if json.Unmarshal(v, &str) != nil {
+					return badRequest("illegal_argument_exception", "msearch header on line [%d]: [%s] must be a string or a boolean", i+1, k)
+				}
+				p.header[k] = str
+			case "preference", "routing", "request_cache", "search_type":
+			default:
+				return badRequest("illegal_argument_exception", "msearch header on line [%d]: unknown key [%s]", i+1, k)
+			}
+		}
 		if v, ok := h["index"]; ok {
 			var one string
 			var many []string
@@ -353,7 +492,10 @@ func (s *Server) handleMsearch(c *fiber.Ctx) error {
 		err := p.err
 		var res *index.SearchResult
 		if err == nil {
-			res, err = sc.view.Search(c.UserContext(), p.expr, p.req)
+			res, err = searchIn(c, sc, p.expr, func(k string) string { return p.header[k] }, p.req)
+		}
+		if err == nil {
+			err = typeAggregations(c, p.req, res)
 		}
 		if err != nil {
 			if !isClientError(err) {

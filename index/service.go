@@ -240,10 +240,27 @@ func (v *View) List(ctx context.Context) ([]IndexInfo, error) {
 	return out, nil
 }
 
+// ExpandOptions are OpenSearch's index-expression options
+// (ignore_unavailable, allow_no_indices, expand_wildcards).
+type ExpandOptions struct {
+	// IgnoreUnavailable skips named indices that do not exist instead of
+	// failing with index_not_found.
+	IgnoreUnavailable bool
+	// NoWildcards makes patterns match nothing (expand_wildcards=none,
+	// or only closed/hidden indices, which tenantgate does not have).
+	NoWildcards bool
+	// RequireMatch fails when the whole expression matches no index
+	// (allow_no_indices=false).
+	RequireMatch bool
+}
+
 // Expand turns an index expression (a comma list of names and patterns
 // with *, or _all) into the tenant's matching indices. A named index that
 // does not exist is an index_not_found error; a pattern may match none.
-func (v *View) Expand(expr string) ([]Entry, error) {
+func (v *View) Expand(expr string) ([]Entry, error) { return v.ExpandWith(expr, ExpandOptions{}) }
+
+// ExpandWith is Expand with OpenSearch's expression options.
+func (v *View) ExpandWith(expr string, o ExpandOptions) ([]Entry, error) {
 	if expr == "" || expr == "_all" {
 		expr = "*"
 	}
@@ -259,6 +276,9 @@ func (v *View) Expand(expr string) ([]Entry, error) {
 		if !strings.Contains(part, "*") {
 			p, err := v.physical(part)
 			if err != nil {
+				if o.IgnoreUnavailable && errors.Is(err, ErrNotFound) {
+					continue
+				}
 				return nil, err
 			}
 			if !seen[p] {
@@ -270,6 +290,9 @@ func (v *View) Expand(expr string) ([]Entry, error) {
 		}
 		if strings.HasPrefix(part, "-") || strings.ContainsAny(part, `\/?"<>| #:`) {
 			return nil, Invalidf("invalid_index_name_exception", "Invalid index expression [%s]", part)
+		}
+		if o.NoWildcards {
+			continue
 		}
 		if all == nil {
 			all = v.s.catalog.List(owner)
@@ -284,6 +307,9 @@ func (v *View) Expand(expr string) ([]Entry, error) {
 				out = append(out, e)
 			}
 		}
+	}
+	if len(out) == 0 && o.RequireMatch {
+		return nil, &Error{Kind: ErrNotFound, Type: "index_not_found_exception", Reason: "no such index [" + expr + "]", Index: expr}
 	}
 	return out, nil
 }
@@ -353,12 +379,21 @@ func (v *View) Search(ctx context.Context, expr string, req *SearchRequest) (*Se
 	if err != nil {
 		return nil, err
 	}
+	return v.SearchEntries(ctx, entries, req)
+}
+
+// SearchEntries runs req over indices that Expand or ExpandWith returned
+// for this view.
+func (v *View) SearchEntries(ctx context.Context, entries []Entry, req *SearchRequest) (*SearchResult, error) {
 	if len(entries) == 0 {
 		return &SearchResult{TotalRelation: "eq", Hits: []Hit{}}, nil
 	}
 	names := make([]string, len(entries))
 	logical := make(map[string]string, len(entries))
 	for i, e := range entries {
+		if e.Owner != v.t.Owner() {
+			return nil, fmt.Errorf("index %q does not belong to %s", e.Physical, v.t)
+		}
 		names[i] = e.Physical
 		logical[e.Physical] = e.Logical
 	}
