@@ -161,7 +161,7 @@ func TestIndexAPIAndTemplates(t *testing.T) {
 	mustStatus(t, r, 404)
 
 	mapping := `{"mappings":{"properties":{"title":{"type":"text","fields":{"raw":{"type":"keyword"}}},"at":{"type":"date"},"n":{"type":"integer"},"ok":{"type":"boolean"},"ip":{"type":"ip"},"user":{"properties":{"name":{"type":"keyword"}}}}}}`
-	mustStatus(t, s.Do(t, "PUT", "/books", tok, tenant, mapping), 200)
+	mustStatus(t, s.Do(t, "PUT", "/books", tok, tenant, mapping[:len(mapping)-1]+`,"settings":{"number_of_shards":1,"index":{"number_of_replicas":0}}}`), 200)
 	r = s.Do(t, "PUT", "/books", tok, tenant, `{}`)
 	mustStatus(t, r, 400)
 	if !strings.Contains(string(r.Body), "resource_already_exists_exception") {

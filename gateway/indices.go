@@ -77,10 +77,13 @@ func (s *Server) handleCreateIndex(c *fiber.Ctx) error {
 			if m, err = index.ParseMapping(v); err != nil {
 				return err
 			}
-		case "settings", "aliases":
-			// Single-node Bleve has no shards or replicas to set; aliases
-			// are not supported yet and must not be silently dropped.
-			if k == "aliases" && !isEmptyObject(v) {
+		case "settings":
+			if err := checkSettings(v); err != nil {
+				return err
+			}
+		case "aliases":
+			// Aliases are not supported yet and must not be silently dropped.
+			if !isEmptyObject(v) {
 				return badRequest("illegal_argument_exception", "index aliases are not supported by tenantgate")
 			}
 		default:
@@ -252,6 +255,9 @@ func (s *Server) handlePutTemplate(c *fiber.Ctx) error {
 						return err
 					}
 				case "settings":
+					if err := checkSettings(tv); err != nil {
+						return err
+					}
 					t.Settings = append(json.RawMessage(nil), tv...)
 				case "aliases":
 					if !isEmptyObject(tv) {
