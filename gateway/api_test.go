@@ -418,3 +418,32 @@ func TestTypedKeysAndExpandOptions(t *testing.T) {
 	}
 	mustStatus(t, s.Do(t, "POST", "/_msearch", tok, tenant, "{\"index\":\"tk\",\"colour\":\"red\"}\n{}\n"), 400)
 }
+
+func TestFilterPath(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	mustStatus(t, s.Do(t, "PUT", "/fp/_doc/1", tok, "analysts", `{"a":{"b":1,"c":2},"d":3}`), 201)
+	cases := map[string]string{
+		"hits.hits._id":         `{"hits":{"hits":[{"_id":"1"}]}}`,
+		"hits.total.value,took": "", // took varies: checked below
+		"hits.hits._source.a.b": `{"hits":{"hits":[{"_source":{"a":{"b":1}}}]}}`,
+		"**.b":                  `{"hits":{"hits":[{"_source":{"a":{"b":1}}}]}}`,
+		"hits.hits._source.*":   `{"hits":{"hits":[{"_source":{"a":{"b":1,"c":2},"d":3}}]}}`,
+		"-took,-timed_out,-_shards,-hits.max_score,-hits.total,-hits.hits._score,-hits.hits._index,-hits.hits._source.a": `{"hits":{"hits":[{"_id":"1","_source":{"d":3}}]}}`,
+		"nothing.here": `{}`,
+	}
+	for fp, want := range cases {
+		r := s.Do(t, "GET", "/fp/_search?filter_path="+fp, tok, "analysts", nil)
+		mustStatus(t, r, 200)
+		if want == "" {
+			m := r.JSON(t)
+			if len(m) != 2 || get(t, m, "hits.total.value").(float64) != 1 {
+				t.Errorf("filter_path=%s: %s", fp, r.Body)
+			}
+			continue
+		}
+		if string(r.Body) != want {
+			t.Errorf("filter_path=%s: %s, want %s", fp, r.Body, want)
+		}
+	}
+}

@@ -77,6 +77,9 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 			}()
 			err = c.Next()
 		}()
+		if err == nil {
+			err = applyFilterPath(c)
+		}
 	}
 	if err != nil {
 		if herr := s.errorHandler(c, err); herr != nil {
