@@ -447,3 +447,31 @@ func TestFilterPath(t *testing.T) {
 		}
 	}
 }
+
+func TestCatColumnsAndSort(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	for i, name := range []string{"b-idx", "a-idx", "c-idx"} {
+		for j := 0; j <= i; j++ {
+			mustStatus(t, s.Do(t, "POST", "/"+name+"/_doc", tok, "analysts", `{"x":1}`), 201)
+		}
+	}
+	r := s.Do(t, "GET", "/_cat/indices?h=index,docs.count&s=docs.count:desc&v", tok, "analysts", nil)
+	mustStatus(t, r, 200)
+	lines := strings.Split(strings.TrimSpace(string(r.Body)), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "index") || !strings.HasPrefix(lines[1], "c-idx") || !strings.HasPrefix(lines[3], "b-idx") {
+		t.Fatalf("cat with h, s, v: %q", r.Body)
+	}
+	r = s.Do(t, "GET", "/_cat/indices?format=json&h=index", tok, "analysts", nil)
+	if string(r.Body) != `[{"index":"a-idx"},{"index":"b-idx"},{"index":"c-idx"}]` {
+		t.Fatalf("cat json with h: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "GET", "/_cat/indices?h=colour", tok, "analysts", nil), 400)
+	mustStatus(t, s.Do(t, "GET", "/_cat/indices?s=colour", tok, "analysts", nil), 400)
+	mustStatus(t, s.Do(t, "GET", "/_cat/indices?bytes=zb", tok, "analysts", nil), 400)
+	r = s.Do(t, "GET", "/_cat/count/?v", tok, "analysts", nil)
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), "epoch") || !strings.HasSuffix(strings.TrimSpace(string(r.Body)), " 6") {
+		t.Fatalf("cat count: %q", r.Body)
+	}
+}

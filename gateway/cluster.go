@@ -106,9 +106,9 @@ func (s *Server) handleAuthinfo(c *fiber.Ctx) error {
 }
 
 // handleCatIndices answers GET /_cat/indices[/{pattern}] with the
-// tenant's logical indices: JSON with ?format=json, a text table otherwise.
+// tenant's logical indices.
 func (s *Server) handleCatIndices(c *fiber.Ctx) error {
-	if err := checkParams(c, "v", "h", "s", "bytes", "health", "expand_wildcards", "pri"); err != nil {
+	if err := checkParams(c, "v", "h", "s", "bytes", "health", "pri", "expand_wildcards", "help"); err != nil {
 		return err
 	}
 	sc := scopeOf(c)
@@ -116,53 +116,42 @@ func (s *Server) handleCatIndices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	entries, err := sc.view.Expand(pattern)
+	o, err := expandOptions(queryArg(c))
 	if err != nil {
 		return err
 	}
-	type row struct {
-		Health       string `json:"health"`
-		Status       string `json:"status"`
-		Index        string `json:"index"`
-		UUID         string `json:"uuid"`
-		Pri          string `json:"pri"`
-		Rep          string `json:"rep"`
-		DocsCount    string `json:"docs.count"`
-		DocsDeleted  string `json:"docs.deleted"`
-		StoreSize    string `json:"store.size"`
-		PriStoreSize string `json:"pri.store.size"`
+	entries, err := sc.view.ExpandWith(pattern, o)
+	if err != nil {
+		return err
 	}
-	rows := make([]row, 0, len(entries))
+	unit, err := byteUnit(c.Query("bytes"))
+	if err != nil {
+		return err
+	}
+	if h := c.Query("health"); h != "" && h != "green" && h != "yellow" && h != "red" {
+		return badRequest("illegal_argument_exception", "[health] must be green, yellow or red")
+	}
+	t := catTable{columns: []string{"health", "status", "index", "uuid", "pri", "rep", "docs.count", "docs.deleted", "store.size", "pri.store.size"}}
 	for _, e := range entries {
 		info, err := sc.view.Info(c.UserContext(), e.Logical)
 		if err != nil {
 			return err
 		}
-		size := strconv.FormatUint(info.SizeBytes, 10) + "b"
-		rows = append(rows, row{Health: "green", Status: "open", Index: info.Name, UUID: e.Physical, Pri: "1", Rep: "0",
-			DocsCount: strconv.FormatUint(info.DocCount, 10), DocsDeleted: "0", StoreSize: size, PriStoreSize: size})
+		if h := c.Query("health"); h != "" && h != "green" {
+			continue // every index is green: one copy, always available
+		}
+		size := formatBytes(info.SizeBytes, unit)
+		t.rows = append(t.rows, map[string]string{"health": "green", "status": "open", "index": info.Name, "uuid": e.Physical,
+			"pri": "1", "rep": "0", "docs.count": strconv.FormatUint(info.DocCount, 10), "docs.deleted": "0",
+			"store.size": size, "pri.store.size": size})
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Index < rows[j].Index })
-	if c.Query("format") == "json" {
-		return c.JSON(rows)
-	}
-	var sb strings.Builder
-	tw := tabwriter.NewWriter(&sb, 0, 0, 1, ' ', 0)
-	if c.Query("v") != "" && c.Query("v") != "false" {
-		fmt.Fprintln(tw, "health\tstatus\tindex\tuuid\tpri\trep\tdocs.count\tdocs.deleted\tstore.size\tpri.store.size")
-	}
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Health, r.Status, r.Index, r.UUID, r.Pri, r.Rep, r.DocsCount, r.DocsDeleted, r.StoreSize, r.PriStoreSize)
-	}
-	tw.Flush()
-	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	return c.SendString(sb.String())
+	return t.send(c, "index")
 }
 
 // handleCatCount answers GET /_cat/count[/{pattern}]: the number of
 // documents in the tenant's matching indices.
 func (s *Server) handleCatCount(c *fiber.Ctx) error {
-	if err := checkParams(c, "v", "h"); err != nil {
+	if err := checkParams(c, "v", "h", "s", "help"); err != nil {
 		return err
 	}
 	sc := scopeOf(c)
@@ -183,14 +172,127 @@ func (s *Server) handleCatCount(c *fiber.Ctx) error {
 		total += info.DocCount
 	}
 	now := time.Now().UTC()
-	epoch, ts, count := strconv.FormatInt(now.Unix(), 10), now.Format("15:04:05"), strconv.FormatUint(total, 10)
+	t := catTable{columns: []string{"epoch", "timestamp", "count"}, rows: []map[string]string{{
+		"epoch": strconv.FormatInt(now.Unix(), 10), "timestamp": now.Format("15:04:05"), "count": strconv.FormatUint(total, 10)}}}
+	return t.send(c, "")
+}
+
+// catTable is the answer of a _cat API: named columns and rows.
+type catTable struct {
+	columns []string
+	rows    []map[string]string
+}
+
+// send renders the table as JSON (format=json) or text, honouring h
+// (columns), s (sort keys with :asc or :desc), v (header) and help.
+func (t catTable) send(c *fiber.Ctx, defaultSort string) error {
+	known := map[string]bool{}
+	for _, col := range t.columns {
+		known[col] = true
+	}
+	cols := t.columns
+	if h := c.Query("h"); h != "" {
+		cols = nil
+		for _, col := range strings.Split(h, ",") {
+			if !known[col] {
+				return badRequest("illegal_argument_exception", "unknown column [%s]; columns are %s", col, strings.Join(t.columns, ", "))
+			}
+			cols = append(cols, col)
+		}
+	}
+	if c.Query("help") != "" {
+		return c.SendString(strings.Join(t.columns, "\n") + "\n")
+	}
+	sortKeys := defaultSort
+	if v := c.Query("s"); v != "" {
+		sortKeys = v
+	}
+	if sortKeys != "" {
+		type key struct {
+			col  string
+			desc bool
+		}
+		var keys []key
+		for _, k := range strings.Split(sortKeys, ",") {
+			col, dir, _ := strings.Cut(k, ":")
+			if !known[col] || (dir != "" && dir != "asc" && dir != "desc") {
+				return badRequest("illegal_argument_exception", "unable to sort by [%s]", k)
+			}
+			keys = append(keys, key{col, dir == "desc"})
+		}
+		sort.SliceStable(t.rows, func(i, j int) bool {
+			for _, k := range keys {
+				a, b := t.rows[i][k.col], t.rows[j][k.col]
+				if a == b {
+					continue
+				}
+				less := catLess(a, b)
+				if k.desc {
+					return !less
+				}
+				return less
+			}
+			return false
+		})
+	}
 	if c.Query("format") == "json" {
-		return c.JSON([]fiber.Map{{"epoch": epoch, "timestamp": ts, "count": count}})
+		out := make([]map[string]string, 0, len(t.rows))
+		for _, r := range t.rows {
+			m := make(map[string]string, len(cols))
+			for _, col := range cols {
+				m[col] = r[col]
+			}
+			out = append(out, m)
+		}
+		return c.JSON(out)
 	}
-	out := ""
-	if v := c.Query("v"); v != "" && v != "false" {
-		out = "epoch      timestamp count\n"
+	var sb strings.Builder
+	tw := tabwriter.NewWriter(&sb, 0, 0, 1, ' ', 0)
+	if v := c.Query("v"); c.Context().QueryArgs().Has("v") && v != "false" {
+		fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	}
+	for _, r := range t.rows {
+		vals := make([]string, len(cols))
+		for i, col := range cols {
+			vals[i] = r[col]
+		}
+		fmt.Fprintln(tw, strings.Join(vals, "\t"))
+	}
+	tw.Flush()
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	return c.SendString(out + epoch + " " + ts + " " + count + "\n")
+	return c.SendString(sb.String())
+}
+
+// catLess compares cells numerically when both are numbers.
+func catLess(a, b string) bool {
+	x, errA := strconv.ParseFloat(strings.TrimRight(a, "bkmgtp"), 64)
+	y, errB := strconv.ParseFloat(strings.TrimRight(b, "bkmgtp"), 64)
+	if errA == nil && errB == nil {
+		return x < y
+	}
+	return a < b
+}
+
+// byteUnit parses the bytes parameter of the _cat APIs.
+func byteUnit(v string) (uint64, error) {
+	switch v {
+	case "", "b":
+		return 1, nil
+	case "kb":
+		return 1 << 10, nil
+	case "mb":
+		return 1 << 20, nil
+	case "gb":
+		return 1 << 30, nil
+	case "tb":
+		return 1 << 40, nil
+	}
+	return 0, badRequest("illegal_argument_exception", "[bytes] must be one of b, kb, mb, gb, tb")
+}
+
+func formatBytes(n, unit uint64) string {
+	if unit == 1 {
+		return strconv.FormatUint(n, 10) + "b"
+	}
+	return strconv.FormatUint(n/unit, 10)
 }
