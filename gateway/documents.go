@@ -316,8 +316,29 @@ const deleteByQueryBatch = 1000
 // OpenSearch does. It is not atomic: a failure midway leaves the
 // documents of earlier batches deleted, and the response says how many.
 func (s *Server) handleDeleteByQuery(c *fiber.Ctx) error {
-	if err := checkParams(c, "refresh", "conflicts", "q", "df", "default_operator", "wait_for_completion", "slices", "scroll_size", "allow_no_indices", "ignore_unavailable", "expand_wildcards"); err != nil {
+	if err := checkParams(c, concat([]string{"refresh", "conflicts", "q", "wait_for_completion", "slices", "scroll_size"}, queryStringParams, expandParams)...); err != nil {
 		return err
+	}
+	// Deletion runs in this request, in batches of deleteByQueryBatch;
+	// the options that ask for something else are refused, not ignored.
+	if v := c.Query("wait_for_completion"); v != "" && v != "true" {
+		return badRequest("illegal_argument_exception", "wait_for_completion=false (a background task) is not supported by tenantgate")
+	}
+	if v := c.Query("slices"); v != "" && v != "1" && v != "auto" {
+		return badRequest("illegal_argument_exception", "[slices] must be 1 or auto: tenantgate deletes in one slice")
+	}
+	switch c.Query("conflicts") {
+	case "", "abort", "proceed":
+	default:
+		return badRequest("illegal_argument_exception", "[conflicts] must be abort or proceed")
+	}
+	batch := deleteByQueryBatch
+	if v := c.Query("scroll_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > s.cfg.Limits.MaxResultWindow {
+			return badRequest("illegal_argument_exception", "[scroll_size] must be between 1 and %d", s.cfg.Limits.MaxResultWindow)
+		}
+		batch = n
 	}
 	start := time.Now()
 	sc := scopeOf(c)
@@ -338,14 +359,24 @@ func (s *Server) handleDeleteByQuery(c *fiber.Ctx) error {
 	if err := applySearchParams(c, req); err != nil {
 		return err
 	}
-	if req.Query == nil && c.Query("q") == "" {
+	o, err := expandOptions(queryArg(c))
+	if err != nil {
+		return err
+	}
+	entries, err := sc.view.ExpandWith(expr, o)
+	if err != nil {
+		return err
+	}
+	if req.Query == nil {
 		return badRequest("action_request_validation_exception", "Validation Failed: 1: query is missing;")
 	}
-	req.Size, req.Source, req.TrackTotalHits = deleteByQueryBatch, json.RawMessage("false"), json.RawMessage("true")
+	req.Size, req.Source, req.TrackTotalHits = batch, json.RawMessage("false"), json.RawMessage("true")
 	var total, deleted, batches int64
+	var failures []index.OpResult
+	failuresLogical := map[string]string{}
 	first := true
 	for {
-		res, err := sc.view.Search(c.UserContext(), expr, req)
+		res, err := sc.view.SearchEntries(c.UserContext(), entries, req)
 		if err != nil {
 			return err
 		}
@@ -366,8 +397,12 @@ func (s *Server) handleDeleteByQuery(c *fiber.Ctx) error {
 				return err
 			}
 			for _, r := range results {
-				if r.Err == nil && r.Result == "deleted" {
+				switch {
+				case r.Err == nil && r.Result == "deleted":
 					round++
+				case r.Err != nil:
+					failures = append(failures, r)
+					failuresLogical[r.ID] = name
 				}
 			}
 		}
@@ -380,6 +415,15 @@ func (s *Server) handleDeleteByQuery(c *fiber.Ctx) error {
 	var b jsonBuf
 	b.raw(`{"took":`).val(time.Since(start).Milliseconds()).raw(`,"timed_out":false,"total":`).val(total).
 		raw(`,"deleted":`).val(deleted).raw(`,"batches":`).val(batches).
-		raw(`,"version_conflicts":0,"noops":0,"retries":{"bulk":0,"search":0},"throttled_millis":0,"requests_per_second":-1.0,"throttled_until_millis":0,"failures":[]}`)
+		raw(`,"version_conflicts":0,"noops":0,"retries":{"bulk":0,"search":0},"throttled_millis":0,"requests_per_second":-1.0,"throttled_until_millis":0,"failures":[`)
+	for i, f := range failures {
+		if i > 0 {
+			b.raw(",")
+		}
+		status, typ, reason, _ := classify(f.Err)
+		b.raw(`{"index":`).val(failuresLogical[f.ID]).raw(`,"id":`).val(f.ID).raw(`,"status":`).val(status).
+			raw(`,"cause":{"type":`).val(typ).raw(`,"reason":`).val(reason).raw(`}}`)
+	}
+	b.raw("]}")
 	return sendJSON(c, fiber.StatusOK, &b)
 }
