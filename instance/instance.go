@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/config"
@@ -73,6 +74,25 @@ func LoadSecurity(dir string) (Security, error) {
 	return s, nil
 }
 
+// checkDefaultTenant refuses a default tenant that is not declared, so a
+// typo does not turn every request without a tenant into a 403.
+func checkDefaultTenant(mt config.Multitenancy, declared map[string]tenants.Tenant) error {
+	switch d := strings.ToLower(mt.DefaultTenant); d {
+	case "", tenants.Global, tenants.GlobalAlias, tenants.Private, tenants.PrivateAlias:
+		if !mt.Enabled && d != "" && d != tenants.Global && d != tenants.GlobalAlias {
+			return fmt.Errorf("multitenancy.default_tenant: [%s] needs multitenancy.enabled", mt.DefaultTenant)
+		}
+		return nil
+	}
+	if !mt.Enabled {
+		return fmt.Errorf("multitenancy.default_tenant: [%s] needs multitenancy.enabled", mt.DefaultTenant)
+	}
+	if _, ok := declared[mt.DefaultTenant]; !ok {
+		return fmt.Errorf("multitenancy.default_tenant: tenant [%s] is not declared in tenants.yml", mt.DefaultTenant)
+	}
+	return nil
+}
+
 // Open builds an instance from a validated configuration. Close releases
 // it.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (inst *Instance, err error) {
@@ -84,6 +104,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (inst *Insta
 	}
 	sec, err := LoadSecurity(cfg.SecurityDir)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDefaultTenant(cfg.Multitenancy, sec.Tenants); err != nil {
 		return nil, err
 	}
 	engine, err := policy.New(sec.Roles, sec.Mappings)
