@@ -22,11 +22,16 @@ func TestValidateName(t *testing.T) {
 		}
 	}
 	bad := []string{"", ".", "..", "Logs", "a b", "a*b", "a?b", `a"b`, "a<b", "a>b", "a|b", "a,b", "a#b", "a:b", `a\b`, "a/b",
-		"_x", "-x", "+x", ".kibana", "logs_1592542611_humanresources", "logs_-5_x", strings.Repeat("a", 256)}
+		"_x", "-x", "+x", ".kibana", strings.Repeat("a", 256)}
 	for _, n := range bad {
 		err := index.ValidateName(n, false)
 		if !errors.Is(err, index.ErrInvalid) {
 			t.Errorf("ValidateName(%q) = %v, want ErrInvalid", n, err)
+		}
+	}
+	for _, n := range []string{"logs_1592542611_humanresources", "logs_-5_x", "logs_2024_01"} {
+		if err := index.CheckTenantShape(n); !errors.Is(err, index.ErrInvalid) {
+			t.Errorf("CheckTenantShape(%q) = %v, want ErrInvalid", n, err)
 		}
 	}
 	if err := index.ValidateName(".kibana", true); err != nil {

@@ -17,8 +17,9 @@ var tenantShape = regexp.MustCompile(`_-?[0-9]+_[a-z0-9]*$`)
 // ValidateName checks a logical index name against OpenSearch's rules and
 // tenantgate's own: lower case; none of \ / * ? " < > | , # : or space;
 // not starting with _ - +; not . or ..; at most 255 bytes; not shaped
-// like a tenant index name. Names starting with "." belong to tenantgate's
-// own indices (.kibana, .flows, …) and are allowed only when system is set.
+// like a tenant index name (see CheckTenantShape). Names starting with "."
+// belong to tenantgate's own indices (.kibana, .flows, …) and are allowed
+// only when system is set.
 func ValidateName(name string, system bool) error {
 	bad := func(reason string) error {
 		return &Error{Kind: ErrInvalid, Type: "invalid_index_name_exception", Reason: "Invalid index name [" + name + "], " + reason, Index: name}
@@ -38,8 +39,19 @@ func ValidateName(name string, system bool) error {
 		return bad("must not start with '_', '-', or '+'")
 	case strings.HasPrefix(name, ".") && !system:
 		return bad("names starting with '.' are reserved for tenantgate's own indices")
-	case tenantShape.MatchString(name):
-		return bad("must not end like a tenant index name (_<number>_<name>)")
+	}
+	return nil
+}
+
+// CheckTenantShape refuses a global-tenant name that ends like a tenant
+// index name ("_<number>_<name>"): it could be another tenant's physical
+// name. Names in other tenants get that suffix appended, and the suffix
+// can be split off unambiguously (the hash and the scrubbed name hold no
+// "_"), so they cannot collide that way and need no such rule.
+func CheckTenantShape(name string) error {
+	if tenantShape.MatchString(name) {
+		return &Error{Kind: ErrInvalid, Type: "invalid_index_name_exception", Index: name,
+			Reason: "Invalid index name [" + name + "], must not end like a tenant index name (_<number>_<name>) in the global tenant"}
 	}
 	return nil
 }

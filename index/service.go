@@ -94,7 +94,15 @@ type IndexInfo struct {
 	SizeBytes uint64
 }
 
-func (v *View) validate(logical string) error { return ValidateName(logical, v.system) }
+func (v *View) validate(logical string) error {
+	if err := ValidateName(logical, v.system); err != nil {
+		return err
+	}
+	if v.t.Kind == tenants.KindGlobal {
+		return CheckTenantShape(logical)
+	}
+	return nil
+}
 
 // physical returns the registered physical name of logical, or an
 // index_not_found error.
