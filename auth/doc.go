@@ -22,6 +22,12 @@
 // dotted paths into nested claims ("realm_access.roles"). Roles may be a
 // JSON array of strings or one comma-separated string.
 //
+// Identities are taken exactly as signed, never normalised: a subject that
+// is empty, longer than MaxSubjectBytes, contains a control character
+// (NUL included) or has leading or trailing whitespace is refused, as is a
+// token with a role name containing a control character. Otherwise
+// " admin" would become "admin".
+//
 // Verify's errors wrap ErrUnauthenticated with a reason fit for the client
 // ("token expired"); they never echo the token. Mint issues HMAC tokens for
 // the "tenantgate token" command and for tests.

@@ -18,7 +18,8 @@ type MintOptions struct {
 	Secret []byte
 	// Alg is HS256 (the default), HS384 or HS512.
 	Alg string
-	// Subject is the user name; required.
+	// Subject is the user name; required, and refused when Verify would
+	// refuse it (see MaxSubjectBytes).
 	Subject string
 	// Roles are the backend roles, written as a JSON array.
 	Roles []string
@@ -52,8 +53,16 @@ func Mint(o MintOptions) (string, error) {
 	if len(o.Secret) < minHMACSecret {
 		return "", fmt.Errorf("minting: HMAC secret is %d bytes; at least %d are required", len(o.Secret), minHMACSecret)
 	}
-	if strings.TrimSpace(o.Subject) == "" {
+	if o.Subject == "" {
 		return "", errors.New("minting: subject is required")
+	}
+	if problem := subjectProblem(o.Subject); problem != "" {
+		return "", errors.New("minting: subject " + problem)
+	}
+	for _, r := range o.Roles {
+		if hasControl(r) {
+			return "", errors.New("minting: a role name contains a control character")
+		}
 	}
 	if o.TTL < 0 {
 		return "", errors.New("minting: ttl must not be negative")

@@ -228,18 +228,20 @@ func (v *Verifier) reason(err error, claims jwt.MapClaims) string {
 // principal extracts the user name and backend roles from verified claims.
 func (v *Verifier) principal(claims jwt.MapClaims) (Principal, error) {
 	raw, _ := lookupClaim(claims, v.subjectKey)
-	name, isString := raw.(string)
-	name = strings.TrimSpace(name)
-	if raw != nil && !isString {
-		return Principal{}, deny("subject claim [" + v.subjectKey + "] is not a string")
-	}
-	if name == "" {
+	if raw == nil {
 		return Principal{}, deny("missing subject claim [" + v.subjectKey + "]")
 	}
+	name, isString := raw.(string)
+	if !isString {
+		return Principal{}, deny("subject claim [" + v.subjectKey + "] is not a string")
+	}
+	if problem := subjectProblem(name); problem != "" {
+		return Principal{}, deny("subject claim [" + v.subjectKey + "] " + problem)
+	}
 	rolesRaw, _ := lookupClaim(claims, v.rolesKey)
-	roles, ok := parseRoles(rolesRaw)
-	if !ok {
-		return Principal{}, deny("roles claim [" + v.rolesKey + "] must be a string or an array of strings")
+	roles, err := parseRoles(rolesRaw)
+	if err != "" {
+		return Principal{}, deny("roles claim [" + v.rolesKey + "] " + err)
 	}
 	return Principal{Name: name, BackendRoles: roles}, nil
 }
@@ -264,32 +266,38 @@ func lookupClaim(claims map[string]any, path string) (any, bool) {
 }
 
 // parseRoles accepts nothing, an array of strings or a comma-separated
-// string; names are trimmed and empty ones dropped.
-func parseRoles(raw any) ([]string, bool) {
+// string; names are trimmed and empty ones dropped. It returns why the
+// claim is refused, or "": a role name containing a control character
+// refuses the whole token rather than being dropped or cleaned.
+func parseRoles(raw any) ([]string, string) {
+	const wrongType = "must be a string or an array of strings"
+	var names []string
+	switch r := raw.(type) {
+	case nil:
+	case string:
+		names = strings.Split(r, ",")
+	case []any:
+		names = make([]string, 0, len(r))
+		for _, e := range r {
+			s, ok := e.(string)
+			if !ok {
+				return nil, wrongType
+			}
+			names = append(names, s)
+		}
+	default:
+		return nil, wrongType
+	}
 	var out []string
-	add := func(s string) {
+	for _, s := range names {
+		if hasControl(s) {
+			return nil, "contains a control character"
+		}
 		if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
-	switch r := raw.(type) {
-	case nil:
-	case string:
-		for s := range strings.SplitSeq(r, ",") {
-			add(s)
-		}
-	case []any:
-		for _, e := range r {
-			s, ok := e.(string)
-			if !ok {
-				return nil, false
-			}
-			add(s)
-		}
-	default:
-		return nil, false
-	}
-	return out, true
+	return out, ""
 }
 
 // BearerToken returns the token of an Authorization header of the form

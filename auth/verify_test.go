@@ -337,11 +337,115 @@ func TestVerify(t *testing.T) {
 			token:   func(t *testing.T) string { return sign(t, jwt.SigningMethodHS256, k.secret, claims(del("sub"))) },
 			wantErr: "missing subject claim [sub]",
 		},
+		// Identities are never normalised: a subject that is not exactly a
+		// plain name is refused, so " admin" can never become "admin".
+		{
+			name:    "empty subject",
+			opts:    hmacOnly,
+			token:   func(t *testing.T) string { return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", ""))) },
+			wantErr: "subject claim [sub] is empty",
+		},
 		{
 			name:    "blank subject",
 			opts:    hmacOnly,
 			token:   func(t *testing.T) string { return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", "  "))) },
-			wantErr: "missing subject claim [sub]",
+			wantErr: "subject claim [sub] has leading or trailing whitespace",
+		},
+		{
+			name: "subject with a leading space",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", " admin")))
+			},
+			wantErr: "subject claim [sub] has leading or trailing whitespace",
+		},
+		{
+			name: "subject with a trailing space",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", "admin ")))
+			},
+			wantErr: "subject claim [sub] has leading or trailing whitespace",
+		},
+		{
+			name: "subject with a leading no-break space",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", "\u00a0admin")))
+			},
+			wantErr: "subject claim [sub] has leading or trailing whitespace",
+		},
+		{
+			name: "subject with NUL",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", "admin\x00x")))
+			},
+			wantErr: "subject claim [sub] contains a control character",
+		},
+		{
+			name: "subject with a trailing newline",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", "admin\n")))
+			},
+			wantErr: "subject claim [sub] contains a control character",
+		},
+		{
+			name: "subject with a C1 control",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", "ad\u0085min")))
+			},
+			wantErr: "subject claim [sub] contains a control character",
+		},
+		{
+			name: "subject with DEL",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", "ad\x7fmin")))
+			},
+			wantErr: "subject claim [sub] contains a control character",
+		},
+		{
+			name: "subject over 256 bytes",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", strings.Repeat("é", 129))))
+			},
+			wantErr: "subject claim [sub] is longer than 256 bytes",
+		},
+		{
+			name: "subject of 256 bytes",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", strings.Repeat("é", 128))))
+			},
+			wantName: strings.Repeat("é", 128),
+		},
+		{
+			name: "subject with inner spaces",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("sub", "Jane Doe")))
+			},
+			wantName: "Jane Doe",
+		},
+		{
+			name: "role with NUL",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("roles", []string{"reader", "admin\x00"})))
+			},
+			wantErr: "roles claim [roles] contains a control character",
+		},
+		{
+			name: "role with a newline in a comma-separated string",
+			opts: hmacOnly,
+			token: func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, k.secret, claims(set("roles", "reader,admin\n")))
+			},
+			wantErr: "roles claim [roles] contains a control character",
 		},
 		{
 			name:    "subject not a string",
@@ -537,11 +641,14 @@ func TestMintRoundTrip(t *testing.T) {
 		t.Errorf("expired minted token: %v", err)
 	}
 	for name, o := range map[string]MintOptions{
-		"short secret": {Secret: []byte("x"), Subject: "a"},
-		"no subject":   {Secret: k.secret},
-		"RS256":        {Secret: k.secret, Subject: "a", Alg: "RS256"},
-		"negative ttl": {Secret: k.secret, Subject: "a", TTL: -time.Second},
-		"clash":        {Secret: k.secret, Subject: "a", SubjectKey: "x", RolesKey: "x.roles"},
+		"short secret":   {Secret: []byte("x"), Subject: "a"},
+		"no subject":     {Secret: k.secret},
+		"RS256":          {Secret: k.secret, Subject: "a", Alg: "RS256"},
+		"negative ttl":   {Secret: k.secret, Subject: "a", TTL: -time.Second},
+		"padded subject": {Secret: k.secret, Subject: " a"},
+		"NUL subject":    {Secret: k.secret, Subject: "a\x00"},
+		"NUL role":       {Secret: k.secret, Subject: "a", Roles: []string{"r\x00"}},
+		"clash":          {Secret: k.secret, Subject: "a", SubjectKey: "x", RolesKey: "x.roles"},
 	} {
 		if _, err := Mint(o); err == nil {
 			t.Errorf("%s: Mint succeeded", name)
