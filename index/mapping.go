@@ -41,11 +41,112 @@ func IsNumeric(t string) bool {
 
 // Mapping is an index mapping in OpenSearch's shape (the value of
 // "mappings" in PUT /{index}).
+//
+// The root parameter "_source" is accepted only with its default (enabled,
+// no includes or excludes): tenantgate always keeps the whole source.
 type Mapping struct {
 	// Dynamic is "true" (default), "false" or "strict".
 	Dynamic          string                       `json:"dynamic,omitempty"`
 	DynamicTemplates []map[string]DynamicTemplate `json:"dynamic_templates,omitempty"`
 	Properties       map[string]*Property         `json:"properties,omitempty"`
+	// Meta is the "_meta" object, kept as sent and returned with the
+	// mapping; it has no effect.
+	Meta json.RawMessage `json:"_meta,omitempty"`
+	// DateDetection false maps new strings that look like dates as text
+	// (with a keyword multi-field) instead of date. nil means true.
+	DateDetection *bool `json:"date_detection,omitempty"`
+	// NumericDetection true maps new strings that look like numbers as
+	// long or float instead of text. nil means false.
+	NumericDetection *bool `json:"numeric_detection,omitempty"`
+}
+
+// Limits on the size of a mapping, OpenSearch's defaults for
+// index.mapping.depth.limit and index.mapping.total_fields.limit. They hold
+// for explicit mappings (ParseMapping) and for fields added by dynamic
+// mapping.
+const (
+	// MaxMappingDepth is the deepest a field may be, counted in objects:
+	// a root field has depth 1, a field inside one object depth 2.
+	MaxMappingDepth = 20
+	// MaxMappingFields is the most fields a mapping may hold, counting
+	// objects, leaf fields and multi-fields (see FieldCount).
+	MaxMappingFields = 1000
+)
+
+// DepthLimitError is the error for an object field at path that is deeper
+// than MaxMappingDepth.
+func DepthLimitError(path string) *Error {
+	return Invalidf("illegal_argument_exception", "Limit of mapping depth [%d] has been exceeded due to object field [%s]", MaxMappingDepth, path)
+}
+
+// ObjectDepth returns the depth (in MaxMappingDepth's terms) of the fields
+// inside the object field at path: 2 for "a", 3 for "a.b".
+func ObjectDepth(path string) int {
+	return strings.Count(path, ".") + 2
+}
+
+// FieldCount returns the number of fields of m counted against
+// MaxMappingFields: every object, leaf field and multi-field.
+func (m *Mapping) FieldCount() int {
+	if m == nil {
+		return 0
+	}
+	return countFields(m.Properties)
+}
+
+// FieldCount returns the number of fields p adds to a mapping: itself, its
+// multi-fields and, for an object, everything inside it.
+func (p *Property) FieldCount() int {
+	if p == nil {
+		return 0
+	}
+	return 1 + len(p.Fields) + countFields(p.Properties)
+}
+
+func countFields(props map[string]*Property) int {
+	n := 0
+	for _, p := range props {
+		n += p.FieldCount()
+	}
+	return n
+}
+
+// CheckLimits reports whether m is within MaxMappingDepth and
+// MaxMappingFields, as an illegal_argument_exception naming the limit.
+func (m *Mapping) CheckLimits() error {
+	if m == nil {
+		return nil
+	}
+	if n := m.FieldCount(); n > MaxMappingFields {
+		return Invalidf("illegal_argument_exception", "Limit of total fields [%d] has been exceeded (the mapping has %d fields)", MaxMappingFields, n)
+	}
+	return checkDepth(m.Properties, "")
+}
+
+func checkDepth(props map[string]*Property, prefix string) error {
+	for _, name := range sortedKeys(props) {
+		p := props[name]
+		if p.Type != TypeObject {
+			continue
+		}
+		path := prefix + name
+		if ObjectDepth(path) > MaxMappingDepth {
+			return DepthLimitError(path)
+		}
+		if err := checkDepth(p.Properties, path+"."); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // DynamicTemplate maps new fields that match it (OpenSearch's
@@ -77,7 +178,10 @@ type Property struct {
 	Index *bool `json:"index,omitempty"`
 	// DocValues false disables sorting and aggregating on the field.
 	DocValues *bool `json:"doc_values,omitempty"`
-	Store     *bool `json:"store,omitempty"`
+	// Store is kept and returned with the mapping but has no effect:
+	// tenantgate always keeps the whole _source, from which every stored
+	// value can be read.
+	Store *bool `json:"store,omitempty"`
 	// NullValue replaces explicit nulls.
 	NullValue json.RawMessage `json:"null_value,omitempty"`
 	// Coerce false refuses "5" for a numeric field.
@@ -94,9 +198,17 @@ var propertyKeys = map[string]bool{
 	"type": true, "properties": true, "fields": true, "analyzer": true, "search_analyzer": true,
 	"format": true, "ignore_above": true, "index": true, "doc_values": true, "store": true,
 	"null_value": true, "coerce": true, "dynamic": true, "enabled": true,
-	// Accepted and ignored, because they only tune OpenSearch internals.
-	"norms": true, "index_options": true, "eager_global_ordinals": true, "similarity": true,
+	// Accepted and ignored, because they only tune OpenSearch internals
+	// and do not change results.
+	"norms": true, "eager_global_ordinals": true,
+	// Accepted with their default values only (see checkDefaultOnly).
+	"index_options": true, "similarity": true,
 }
+
+// defaultIndexOptions are the index_options each field type has by default
+// (and the only value tenantgate accepts: text is always indexed with
+// positions, keyword with documents only).
+var defaultIndexOptions = map[string]string{TypeText: "positions", TypeKeyword: "docs"}
 
 // Analyzers that text fields may name.
 var analyzers = map[string]bool{"standard": true, "simple": true, "whitespace": true, "keyword": true, "english": true, "stop": true}
@@ -119,6 +231,27 @@ func ParseMapping(raw []byte) (*Mapping, error) {
 		}
 	}
 	m := &Mapping{}
+	if v, ok := top["_source"]; ok {
+		if err := checkSourceParam(v); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := top["_meta"]; ok && !isJSONNull(v) {
+		var meta map[string]json.RawMessage
+		if err := json.Unmarshal(v, &meta); err != nil || meta == nil {
+			return nil, Invalidf("mapper_parsing_exception", "[_meta] must be an object")
+		}
+		m.Meta = cloneRaw(v)
+	}
+	for key, dst := range map[string]**bool{"date_detection": &m.DateDetection, "numeric_detection": &m.NumericDetection} {
+		if v, ok := top[key]; ok {
+			b, err := parseBool(v, key)
+			if err != nil {
+				return nil, err
+			}
+			*dst = &b
+		}
+	}
 	if v, ok := top["dynamic"]; ok {
 		d, err := parseDynamic(v, "dynamic")
 		if err != nil {
@@ -127,7 +260,7 @@ func ParseMapping(raw []byte) (*Mapping, error) {
 		m.Dynamic = d
 	}
 	if v, ok := top["properties"]; ok {
-		props, err := parseProperties(v, "")
+		props, err := parseProperties(v, "", 1)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +289,7 @@ func ParseMapping(raw []byte) (*Mapping, error) {
 				if dt.Mapping == nil {
 					return nil, Invalidf("mapper_parsing_exception", "dynamic template [%s] has no [mapping]", name)
 				}
-				p, err := parseProperty(dt.Mapping, "dynamic_templates."+name, true)
+				p, err := parseProperty(dt.Mapping, "dynamic_templates."+name, 1, true)
 				if err != nil {
 					return nil, err
 				}
@@ -172,7 +305,57 @@ func ParseMapping(raw []byte) (*Mapping, error) {
 			m.DynamicTemplates = append(m.DynamicTemplates, out)
 		}
 	}
+	if err := m.CheckLimits(); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// checkSourceParam accepts the root "_source" parameter only with its
+// defaults: tenantgate always keeps the whole source.
+func checkSourceParam(v json.RawMessage) error {
+	var src map[string]json.RawMessage
+	if err := json.Unmarshal(v, &src); err != nil || src == nil {
+		return Invalidf("mapper_parsing_exception", "[_source] must be an object")
+	}
+	for _, k := range sortedKeys(src) {
+		switch k {
+		case "enabled":
+			if b, err := parseBool(src[k], "_source.enabled"); err != nil {
+				return err
+			} else if !b {
+				return Invalidf("mapper_parsing_exception", "[_source] enabled: false is not supported: tenantgate always keeps the whole _source")
+			}
+		case "includes", "excludes":
+			var list []string
+			if err := json.Unmarshal(src[k], &list); err != nil {
+				return Invalidf("mapper_parsing_exception", "[_source.%s] must be an array of strings", k)
+			}
+			if len(list) > 0 {
+				return Invalidf("mapper_parsing_exception", "[_source] %s is not supported: tenantgate always keeps the whole _source; filter it per request instead", k)
+			}
+		default:
+			return Invalidf("mapper_parsing_exception", "unknown parameter [%s] on mapper [_source]", k)
+		}
+	}
+	return nil
+}
+
+// parseBool reads a boolean parameter, also as "true" or "false".
+func parseBool(v json.RawMessage, key string) (bool, error) {
+	var b bool
+	if err := json.Unmarshal(v, &b); err == nil {
+		return b, nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err == nil && (s == "true" || s == "false") {
+		return s == "true", nil
+	}
+	return false, Invalidf("mapper_parsing_exception", "[%s] must be true or false", key)
+}
+
+func isJSONNull(v json.RawMessage) bool {
+	return string(bytes.TrimSpace(v)) == "null"
 }
 
 func parseDynamic(v json.RawMessage, key string) (string, error) {
@@ -187,7 +370,9 @@ func parseDynamic(v json.RawMessage, key string) (string, error) {
 	return "", Invalidf("mapper_parsing_exception", "[%s] must be true, false or strict", key)
 }
 
-func parseProperties(raw json.RawMessage, prefix string) (map[string]*Property, error) {
+// parseProperties parses the "properties" of an object at path prefix
+// (with a trailing dot; "" at the root) whose fields are at depth depth.
+func parseProperties(raw json.RawMessage, prefix string, depth int) (map[string]*Property, error) {
 	var props map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &props); err != nil {
 		return nil, Invalidf("mapper_parsing_exception", "[%sproperties] must be an object", prefix)
@@ -197,12 +382,17 @@ func parseProperties(raw json.RawMessage, prefix string) (map[string]*Property, 
 		if name == "" || strings.HasPrefix(name, "_") && prefix == "" {
 			return nil, Invalidf("mapper_parsing_exception", "field name [%s] is not allowed", name)
 		}
-		p, err := parseProperty(body, prefix+name, false)
+		// Dotted names are shorthand for objects, as in OpenSearch: the
+		// field is as deep as if the objects were written out.
+		inner := strings.Count(name, ".")
+		if inner > 0 && depth+inner > MaxMappingDepth {
+			return nil, DepthLimitError(prefix + name[:strings.LastIndexByte(name, '.')])
+		}
+		p, err := parseProperty(body, prefix+name, depth+inner, false)
 		if err != nil {
 			return nil, err
 		}
-		// Dotted names are shorthand for objects, as in OpenSearch.
-		if strings.Contains(name, ".") {
+		if inner > 0 {
 			parts := strings.Split(name, ".")
 			for i := len(parts) - 1; i > 0; i-- {
 				p = &Property{Type: TypeObject, Properties: map[string]*Property{parts[i]: p}}
@@ -220,7 +410,8 @@ func parseProperties(raw json.RawMessage, prefix string) (map[string]*Property, 
 	return out, nil
 }
 
-func parseProperty(raw json.RawMessage, path string, inTemplate bool) (*Property, error) {
+// parseProperty parses the mapping of the field at path, at depth depth.
+func parseProperty(raw json.RawMessage, path string, depth int, inTemplate bool) (*Property, error) {
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
 		return nil, Invalidf("mapper_parsing_exception", "mapping of field [%s] must be an object", path)
@@ -280,11 +471,21 @@ func parseProperty(raw json.RawMessage, path string, inTemplate bool) (*Property
 		}
 		p.Dynamic = d
 	}
+	if err := checkDefaultOnly(keys, path, typ); err != nil {
+		return nil, err
+	}
+	if typ == TypeObject && !inTemplate && depth+1 > MaxMappingDepth {
+		return nil, DepthLimitError(path)
+	}
 	if v, ok := keys["properties"]; ok {
 		if typ != TypeObject {
 			return nil, Invalidf("mapper_parsing_exception", "field [%s] of type [%s] cannot have [properties]", path, typ)
 		}
-		props, err := parseProperties(v, path+".")
+		if depth+1 > MaxMappingDepth {
+			// Inside a template: still bound the recursion.
+			return nil, DepthLimitError(path)
+		}
+		props, err := parseProperties(v, path+".", depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -300,7 +501,7 @@ func parseProperty(raw json.RawMessage, path string, inTemplate bool) (*Property
 		}
 		p.Fields = map[string]*Property{}
 		for name, body := range fields {
-			sub, err := parseProperty(body, path+"."+name, inTemplate)
+			sub, err := parseProperty(body, path+"."+name, depth, inTemplate)
 			if err != nil {
 				return nil, err
 			}
@@ -311,6 +512,35 @@ func parseProperty(raw json.RawMessage, path string, inTemplate bool) (*Property
 		}
 	}
 	return p, nil
+}
+
+// checkDefaultOnly accepts similarity and index_options only with the
+// values tenantgate always uses (BM25; positions for text, docs for
+// keyword), so that a mapping never asks for something it would not get.
+func checkDefaultOnly(keys map[string]json.RawMessage, path, typ string) error {
+	if v, ok := keys["similarity"]; ok {
+		var sim string
+		if err := json.Unmarshal(v, &sim); err != nil || sim != "BM25" {
+			return Invalidf("mapper_parsing_exception", "[similarity] on field [%s]: only the default [BM25] is supported", path)
+		}
+		if typ != TypeText && typ != TypeKeyword && typ != "" && typ != "{dynamic_type}" {
+			return Invalidf("mapper_parsing_exception", "unknown parameter [similarity] on mapper [%s] of type [%s]", path, typ)
+		}
+	}
+	if v, ok := keys["index_options"]; ok {
+		want, known := defaultIndexOptions[typ]
+		if typ == "" || typ == "{dynamic_type}" {
+			return Invalidf("mapper_parsing_exception", "[index_options] on [%s] needs an explicit [type] (text or keyword)", path)
+		}
+		if !known {
+			return Invalidf("mapper_parsing_exception", "unknown parameter [index_options] on mapper [%s] of type [%s]", path, typ)
+		}
+		var opt string
+		if err := json.Unmarshal(v, &opt); err != nil || opt != want {
+			return Invalidf("mapper_parsing_exception", "[index_options] on field [%s]: only the default [%s] of type [%s] is supported", path, want, typ)
+		}
+	}
+	return nil
 }
 
 // Lookup returns the property at a dotted path ("user.name",
@@ -387,7 +617,18 @@ func (m *Mapping) Merge(other *Mapping) error {
 		m.Dynamic = other.Dynamic
 	}
 	if len(other.DynamicTemplates) > 0 {
-		m.DynamicTemplates = append(m.DynamicTemplates, other.DynamicTemplates...)
+		for _, entry := range other.Clone().DynamicTemplates {
+			m.DynamicTemplates = append(m.DynamicTemplates, entry)
+		}
+	}
+	if other.Meta != nil {
+		m.Meta = cloneRaw(other.Meta)
+	}
+	if other.DateDetection != nil {
+		m.DateDetection = cloneBool(other.DateDetection)
+	}
+	if other.NumericDetection != nil {
+		m.NumericDetection = cloneBool(other.NumericDetection)
 	}
 	for name, p := range other.Properties {
 		if prev, ok := m.Properties[name]; ok {
@@ -432,24 +673,75 @@ func (p *Property) merge(other *Property, path string) error {
 	return nil
 }
 
-// Clone returns a deep copy of m.
+// Clone returns a deep copy of m: no map, slice or pointer is shared
+// with m, so either may be changed without affecting the other.
 func (m *Mapping) Clone() *Mapping {
 	if m == nil {
 		return nil
 	}
-	b, _ := json.Marshal(m)
-	var out Mapping
-	_ = json.Unmarshal(b, &out)
-	return &out
+	out := &Mapping{
+		Dynamic:          m.Dynamic,
+		Meta:             cloneRaw(m.Meta),
+		DateDetection:    cloneBool(m.DateDetection),
+		NumericDetection: cloneBool(m.NumericDetection),
+		Properties:       cloneProps(m.Properties),
+	}
+	if m.DynamicTemplates != nil {
+		out.DynamicTemplates = make([]map[string]DynamicTemplate, len(m.DynamicTemplates))
+		for i, entry := range m.DynamicTemplates {
+			if entry == nil {
+				continue
+			}
+			e := make(map[string]DynamicTemplate, len(entry))
+			for name, t := range entry {
+				t.Mapping = t.Mapping.Clone()
+				e[name] = t
+			}
+			out.DynamicTemplates[i] = e
+		}
+	}
+	return out
 }
 
-// Clone returns a deep copy of p.
+// Clone returns a deep copy of p (sub-fields and multi-fields included).
 func (p *Property) Clone() *Property {
 	if p == nil {
 		return nil
 	}
-	b, _ := json.Marshal(p)
-	var out Property
-	_ = json.Unmarshal(b, &out)
+	out := *p
+	out.Properties = cloneProps(p.Properties)
+	out.Fields = cloneProps(p.Fields)
+	out.NullValue = cloneRaw(p.NullValue)
+	out.Index = cloneBool(p.Index)
+	out.DocValues = cloneBool(p.DocValues)
+	out.Store = cloneBool(p.Store)
+	out.Coerce = cloneBool(p.Coerce)
+	out.Enabled = cloneBool(p.Enabled)
 	return &out
+}
+
+func cloneProps(props map[string]*Property) map[string]*Property {
+	if props == nil {
+		return nil
+	}
+	out := make(map[string]*Property, len(props))
+	for name, p := range props {
+		out[name] = p.Clone()
+	}
+	return out
+}
+
+func cloneBool(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	v := *b
+	return &v
+}
+
+func cloneRaw(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return nil
+	}
+	return append(json.RawMessage(nil), raw...)
 }
