@@ -33,7 +33,7 @@ func (b *Backend) Apply(ctx context.Context, name string, ops []index.Op) (res [
 	}()
 	defer recoverErr(&err, "writing to index "+name)
 
-	w := &writer{h: h, m: h.mapping(), seq: h.seqNo, batch: h.idx.NewBatch(), pending: map[string]docState{}}
+	w := &writer{h: h, mu: &mappingUpdate{m: h.mapping()}, seq: h.seqNo, batch: h.idx.NewBatch(), pending: map[string]docState{}}
 	// One reader serves every lookup of this call: writes are serialized
 	// by writeMu and earlier ops of the call are in w.pending.
 	adv, err := h.idx.Advanced()
@@ -48,13 +48,13 @@ func (b *Backend) Apply(ctx context.Context, name string, ops []index.Op) (res [
 	for i, op := range ops {
 		res[i] = w.apply(op)
 	}
-	if w.seq == h.seqNo && !w.mappingChanged {
+	if w.seq == h.seqNo && !w.mu.changed {
 		return res, nil
 	}
-	if w.mappingChanged {
-		raw, err := json.Marshal(w.m)
+	if w.mu.changed {
+		raw, err := encodeMapping(w.mu.m)
 		if err != nil {
-			return nil, fmt.Errorf("encoding mapping of %q: %w", name, err)
+			return nil, fmt.Errorf("storing mapping of %q: %w", name, err)
 		}
 		w.batch.SetInternal(internalMapping, raw)
 	}
@@ -63,10 +63,24 @@ func (b *Backend) Apply(ctx context.Context, name string, ops []index.Op) (res [
 		return nil, fmt.Errorf("writing batch to index %q: %w", name, err)
 	}
 	h.seqNo = w.seq
-	if w.mappingChanged {
-		h.current.Store(w.m)
+	if w.mu.changed {
+		h.current.Store(w.mu.m)
 	}
 	return res, nil
+}
+
+// encodeMapping encodes m for storage inside the index, and checks that
+// loadState can read it back: a mapping that could not be decoded would
+// make the index impossible to open.
+func encodeMapping(m *index.Mapping) ([]byte, error) {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encoding mapping: %w", err)
+	}
+	if err := json.Unmarshal(raw, new(index.Mapping)); err != nil {
+		return nil, fmt.Errorf("mapping would not decode: %w", err)
+	}
+	return raw, nil
 }
 
 // docState is what Apply knows of one document: read from the index or
@@ -80,13 +94,12 @@ type docState struct {
 
 // writer collects the ops of one Apply call.
 type writer struct {
-	h              *handle
-	m              *index.Mapping
-	mappingChanged bool
-	seq            int64
-	batch          *bleve.Batch
-	reader         bindex.IndexReader
-	pending        map[string]docState
+	h       *handle
+	mu      *mappingUpdate
+	seq     int64
+	batch   *bleve.Batch
+	reader  bindex.IndexReader
+	pending map[string]docState
 }
 
 func (w *writer) apply(op index.Op) (r index.OpResult) {
@@ -157,15 +170,12 @@ func (w *writer) write(id string, source []byte, cur docState) index.OpResult {
 		version = cur.version + 1
 	}
 	seq := w.seq + 1
-	doc, m, err := w.h.buildDocument(w.m, id, src, source, version, seq)
+	doc, err := w.h.buildDocument(w.mu, id, src, source, version, seq)
 	if err != nil {
 		return failedOp(id, err, 400)
 	}
 	if err := w.batch.IndexAdvanced(doc); err != nil {
 		return failedOp(id, fmt.Errorf("indexing document %q: %w", id, err), 500)
-	}
-	if m != w.m {
-		w.m, w.mappingChanged = m, true
 	}
 	w.seq = seq
 	w.pending[id] = docState{exists: true, version: version, seqNo: seq, source: source}

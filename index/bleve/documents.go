@@ -39,12 +39,22 @@ const (
 
 // errNeedsMapping stops a document build that found an unmapped field
 // while working on the shared (immutable) mapping; the build is retried
-// on a private copy.
+// on the call's private copy.
 var errNeedsMapping = errors.New("document needs a mapping update")
 
+// maxDocDepth is how deeply objects and arrays may nest in a document.
+// Deeper documents are refused before they are decoded, whatever the
+// mapping says, so that no recursion over a document can grow without
+// bound. Mapped objects are limited further by index.MaxMappingDepth.
+const maxDocDepth = 100
+
 // decodeSource decodes a document body into maps, keeping numbers as
-// json.Number. It must be exactly one JSON object.
+// json.Number. It must be exactly one JSON object nested at most
+// maxDocDepth levels deep.
 func decodeSource(id string, raw []byte) (map[string]any, error) {
+	if nestingDepth(raw) > maxDocDepth {
+		return nil, index.Invalidf("mapper_parsing_exception", "failed to parse document with id '%s': the document is nested deeper than [%d] levels", id, maxDocDepth)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -61,34 +71,157 @@ func decodeSource(id string, raw []byte) (map[string]any, error) {
 	return obj, nil
 }
 
+// nestingDepth returns how deeply objects and arrays nest in the JSON
+// text raw (0 for a scalar). It does not validate raw.
+func nestingDepth(raw []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range raw {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// mappingUpdate is the mapping one Apply call writes with. It starts as
+// the published mapping, which is shared and never changed; the first
+// document that needs a new field makes a private copy, which every later
+// document of the call extends in place. So a bulk of n documents that add
+// fields copies the mapping once, not n times.
+type mappingUpdate struct {
+	m *index.Mapping
+	// owned reports that m is the call's private copy.
+	owned bool
+	// fields is m.FieldCount(), kept once m is owned.
+	fields int
+	// changed reports that some document added fields to m.
+	changed bool
+}
+
+// own makes m the call's private copy.
+func (u *mappingUpdate) own() {
+	if u.owned {
+		return
+	}
+	u.m, u.owned = u.m.Clone(), true
+	u.fields = u.m.FieldCount()
+}
+
+// addedField is one field a document build added to the mapping, undone
+// if the document fails.
+type addedField struct {
+	props      *map[string]*index.Property
+	name       string
+	createdMap bool
+}
+
 // docBuilder turns one decoded document into a Bleve document following
-// layout.go, adding dynamic fields to m when it is mutable.
+// layout.go, adding dynamic fields to the mapping when it is mutable.
 type docBuilder struct {
 	h       *handle
 	id      string
+	u       *mappingUpdate
 	m       *index.Mapping
 	mutable bool
-	// changed reports that m got new fields.
-	changed    bool
+	// added lists the fields this document added, in order; addedCount
+	// counts them as index.MaxMappingFields does.
+	added      []addedField
+	addedCount int
 	doc        *document.Document
 	fieldNames map[string]struct{}
 }
 
-// buildDocument maps src for document id with mapping m. If src needs new
-// dynamic fields it returns a new mapping (a copy of m) holding them;
-// otherwise the returned mapping is m itself. A bad document yields an
-// *index.Error of kind ErrInvalid.
-func (h *handle) buildDocument(m *index.Mapping, id string, src map[string]any, raw []byte, version, seqNo int64) (*document.Document, *index.Mapping, error) {
-	b := &docBuilder{h: h, id: id, m: m}
+// buildDocument maps src for document id with the mapping of u, adding
+// the dynamic fields src needs to u (see mappingUpdate). A bad document
+// yields an *index.Error of kind ErrInvalid and leaves u as it was.
+func (h *handle) buildDocument(u *mappingUpdate, id string, src map[string]any, raw []byte, version, seqNo int64) (*document.Document, error) {
+	b := &docBuilder{h: h, id: id, u: u, m: u.m, mutable: u.owned}
+	done := false
+	defer func() {
+		if !done { // an error, or a panic on its way up
+			b.rollback()
+		}
+	}()
 	err := b.build(src, raw, version, seqNo)
 	if errors.Is(err, errNeedsMapping) {
-		b = &docBuilder{h: h, id: id, m: m.Clone(), mutable: true}
+		u.own()
+		b = &docBuilder{h: h, id: id, u: u, m: u.m, mutable: true}
 		err = b.build(src, raw, version, seqNo)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return b.doc, b.m, nil
+	done = true
+	if b.addedCount > 0 {
+		u.fields += b.addedCount
+		u.changed = true
+	}
+	return b.doc, nil
+}
+
+// rollback removes the fields the document added, newest first.
+func (b *docBuilder) rollback() {
+	for i := len(b.added) - 1; i >= 0; i-- {
+		a := b.added[i]
+		delete(*a.props, a.name)
+		if a.createdMap {
+			*a.props = nil
+		}
+	}
+	b.added, b.addedCount = nil, 0
+}
+
+// addField adds the dynamically mapped field p at path to *props,
+// enforcing the mapping limits.
+func (b *docBuilder) addField(props *map[string]*index.Property, path, name string, p *index.Property) error {
+	if err := checkNewDepth(path, p); err != nil {
+		return err
+	}
+	n := p.FieldCount()
+	if b.u.fields+b.addedCount+n > index.MaxMappingFields {
+		return index.Invalidf("illegal_argument_exception", "Limit of total fields [%d] has been exceeded while adding new fields [%d]", index.MaxMappingFields, b.addedCount+n)
+	}
+	created := *props == nil
+	if created {
+		*props = map[string]*index.Property{}
+	}
+	(*props)[name] = p
+	b.added = append(b.added, addedField{props: props, name: name, createdMap: created})
+	b.addedCount += n
+	return nil
+}
+
+// checkNewDepth checks a new field at path (and, for an object from a
+// dynamic template, the objects inside it) against index.MaxMappingDepth.
+func checkNewDepth(path string, p *index.Property) error {
+	if p.Type != index.TypeObject {
+		return nil
+	}
+	if index.ObjectDepth(path) > index.MaxMappingDepth {
+		return index.DepthLimitError(path)
+	}
+	for _, name := range sortedMapKeys(p.Properties) {
+		if err := checkNewDepth(path+"."+name, p.Properties[name]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *docBuilder) build(src map[string]any, raw []byte, version, seqNo int64) error {
@@ -180,11 +313,9 @@ func (b *docBuilder) field(props *map[string]*index.Property, dyn, prefix, name 
 		if p == nil {
 			return nil
 		}
-		if *props == nil {
-			*props = map[string]*index.Property{}
+		if err := b.addField(props, path, name, p); err != nil {
+			return err
 		}
-		(*props)[name] = p
-		b.changed = true
 	}
 	if obj, ok := v.(map[string]any); ok {
 		if p.Type != index.TypeObject {

@@ -2,6 +2,7 @@ package bleve
 
 import (
 	"encoding/json"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,12 +31,19 @@ var (
 )
 
 // detectedType is the JSON type of a new field as dynamic templates see
-// it (match_mapping_type).
-func detectedType(v any) string {
+// it (match_mapping_type). Strings are checked for dates unless the
+// mapping turns date_detection off, then for numbers if it turns
+// numeric_detection on, in that order as in OpenSearch.
+func detectedType(m *index.Mapping, v any) string {
 	switch x := v.(type) {
 	case string:
-		if isDetectedDate(x) != "" {
+		if (m.DateDetection == nil || *m.DateDetection) && isDetectedDate(x) != "" {
 			return "date"
+		}
+		if m.NumericDetection != nil && *m.NumericDetection {
+			if t := detectedNumber(x); t != "" {
+				return t
+			}
 		}
 		return "string"
 	case json.Number:
@@ -52,6 +60,19 @@ func detectedType(v any) string {
 		return "boolean"
 	case map[string]any:
 		return "object"
+	}
+	return ""
+}
+
+// detectedNumber returns "long" for a string holding an integer that fits
+// a long, "double" for any other finite number, and "" otherwise (what
+// numeric_detection looks for).
+func detectedNumber(s string) string {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return "long"
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		return "double"
 	}
 	return ""
 }
@@ -94,7 +115,7 @@ func defaultDynamicType(detected string) string {
 // OpenSearch's defaults. It returns nil for values that add no field
 // (null, empty array).
 func inferProperty(m *index.Mapping, path, name string, v any) *index.Property {
-	detected := detectedType(v)
+	detected := detectedType(m, v)
 	if detected == "" {
 		return nil
 	}
