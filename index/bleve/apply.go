@@ -15,6 +15,15 @@ import (
 // Apply runs ops against index name in order, in one durable Bleve batch.
 // Later ops see the effect of earlier ones on the same id. A failing op
 // writes nothing and does not stop the others.
+//
+// Versions and sequence numbers: every op that writes (index, create, an
+// update that changes the document, a delete of an existing document)
+// takes the next sequence number of the index; failed ops, noop updates
+// and deletes of missing documents take none. A document's version starts
+// at 1 and grows by one per write. A delete leaves no tombstone, so
+// indexing an id again after deleting it starts over at version 1
+// (OpenSearch would continue from the deleted version while it keeps the
+// tombstone); optimistic concurrency uses if_seq_no, which is unaffected.
 func (b *Backend) Apply(ctx context.Context, name string, ops []index.Op) (res []index.OpResult, err error) {
 	h, release, err := b.acquire(ctx, name)
 	if err != nil {
@@ -148,10 +157,14 @@ func (w *writer) apply(op index.Op) (r index.OpResult) {
 		}
 		return w.write(op.ID, merged, cur)
 	case index.OpDelete:
-		w.seq++
 		if !cur.exists {
+			// Nothing to write: no sequence number is used up and, if
+			// no other op writes, no batch is written. SeqNo reports the
+			// last one handed out. Version is 1, as OpenSearch reports
+			// for a missing document.
 			return index.OpResult{ID: op.ID, Result: "not_found", Version: 1, SeqNo: w.seq, Status: 404}
 		}
+		w.seq++
 		w.batch.Delete(op.ID)
 		w.pending[op.ID] = docState{}
 		return index.OpResult{ID: op.ID, Result: "deleted", Version: cur.version + 1, SeqNo: w.seq, Status: 200}
