@@ -85,11 +85,24 @@ var routes = []route{
 	{"delete index", true, "DELETE", "/data", nil, 200},
 }
 
+// marker is the secret of one tenant's seed document; private tenants get
+// one per user.
+func marker(tenant, owner string) string {
+	if tenant == "private" {
+		return "only-for-private-" + owner
+	}
+	return "only-for-" + tenant
+}
+
 // seed writes one document naming its tenant into "data" of every tenant,
 // plus one document into every user's private tenant.
-func seed(t *testing.T, s *testserver.Server, tenant, token string) {
+func seed(t *testing.T, s *testserver.Server, tenant, token string, owner ...string) {
 	t.Helper()
-	body := fmt.Sprintf(`{"tenant":%q,"secret":"only-for-%s"}`, tenant, tenant)
+	who := ""
+	if len(owner) > 0 {
+		who = owner[0]
+	}
+	body := fmt.Sprintf(`{"tenant":%q,"secret":%q}`, tenant, marker(tenant, who))
 	r := s.Do(t, "PUT", "/data/_doc/seed?refresh=true", token, tenant, body)
 	if r.Status != 201 && r.Status != 200 {
 		t.Fatalf("seeding %s: %d %s", tenant, r.Status, r.Body)
@@ -111,7 +124,7 @@ func TestIsolationMatrix(t *testing.T) {
 			for _, u := range users {
 				tokens[u.name] = testserver.Token(t, u.name, u.roles...)
 				// Each private tenant gets its owner's document.
-				seed(t, s, "private", tokens[u.name])
+				seed(t, s, "private", tokens[u.name], u.name)
 			}
 			for _, u := range users {
 				for tenant, want := range matrix[u.name] {
@@ -140,6 +153,8 @@ func TestIsolationMatrix(t *testing.T) {
 					}
 					checkNoLeak(t, u, tenant, r.Body)
 					if rt.write {
+						// The write landed in this tenant only.
+						checkSeeds(t, s, tokens, users, tenant, u.name)
 						// Put the tenant back the way the next user expects it.
 						resetTenant(t, s, tenant, tokens, u)
 					}
@@ -149,15 +164,46 @@ func TestIsolationMatrix(t *testing.T) {
 	}
 }
 
-// checkNoLeak fails when a response shows a document of another tenant.
+// checkNoLeak fails when a response shows a document of another tenant,
+// another user's private tenant included.
 func checkNoLeak(t *testing.T, u user, tenant string, body []byte) {
 	t.Helper()
-	for _, other := range []string{"global", "analysts", "executive", "human_resources", "private"} {
-		if other == tenant {
+	allowed := marker(tenant, u.name)
+	for _, m := range allMarkers() {
+		if m != allowed && strings.Contains(string(body), `"`+m+`"`) {
+			t.Errorf("%s in %s sees %s: %s", u.name, tenant, m, body)
+		}
+	}
+}
+
+func allMarkers() []string {
+	out := []string{marker("global", ""), marker("analysts", ""), marker("executive", ""), marker("human_resources", "")}
+	for _, u := range []user{admin, alice, bob, hrJan, carol} {
+		out = append(out, marker("private", u.name))
+	}
+	return out
+}
+
+// checkSeeds fails when a write in one tenant changed the seed document
+// of any other tenant or private tenant.
+func checkSeeds(t *testing.T, s *testserver.Server, tokens map[string]string, users []user, written, writer string) {
+	t.Helper()
+	for _, tenant := range []string{"global", "analysts", "executive", "human_resources"} {
+		if tenant == written {
 			continue
 		}
-		if strings.Contains(string(body), "only-for-"+other) {
-			t.Errorf("%s in %s sees a document of %s: %s", u.name, tenant, other, body)
+		r := s.Do(t, "GET", "/data/_source/seed", tokens["admin"], tenant, nil)
+		if r.Status != 200 || !strings.Contains(string(r.Body), marker(tenant, "")) {
+			t.Errorf("a write by %s in %s changed %s: %d %s", writer, written, tenant, r.Status, r.Body)
+		}
+	}
+	for _, u := range users {
+		if written == "private" && u.name == writer {
+			continue
+		}
+		r := s.Do(t, "GET", "/data/_source/seed", tokens[u.name], "private", nil)
+		if r.Status != 200 || !strings.Contains(string(r.Body), marker("private", u.name)) {
+			t.Errorf("a write by %s in %s changed %s's private tenant: %d %s", writer, written, u.name, r.Status, r.Body)
 		}
 	}
 }
@@ -169,7 +215,7 @@ func resetTenant(t *testing.T, s *testserver.Server, tenant string, tokens map[s
 	if tenant == "private" {
 		tok = tokens[u.name]
 	}
-	seed(t, s, tenant, tok)
+	seed(t, s, tenant, tok, u.name)
 	if r := s.Do(t, "DELETE", "/other", tok, tenant, nil); r.Status != 200 && r.Status != 404 {
 		t.Fatalf("resetting %s: %d %s", tenant, r.Status, r.Body)
 	}
@@ -212,6 +258,10 @@ func TestUnknownTenantLooksLikeForbidden(t *testing.T) {
 	carolTok := testserver.Token(t, "carol")
 	exists := s.Do(t, "GET", "/data/_search", carolTok, "analysts", nil)
 	missing := s.Do(t, "GET", "/data/_search", carolTok, "no_such_tenant", nil)
+	// Another user's name is no way into their private tenant.
+	if r := s.Do(t, "GET", "/data/_search", carolTok, "alice", nil); r.Status != 403 {
+		t.Fatalf("naming another user as the tenant: %d %s", r.Status, r.Body)
+	}
 	if exists.Status != 403 || missing.Status != 403 {
 		t.Fatalf("statuses %d and %d, want 403 for both", exists.Status, missing.Status)
 	}
