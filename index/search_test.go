@@ -2,6 +2,7 @@ package index_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -35,5 +36,58 @@ func TestJSONErrorText(t *testing.T) {
 				t.Errorf("JSONErrorText = %q quotes the input", got)
 			}
 		})
+	}
+}
+
+func TestSourceFilter(t *testing.T) {
+	src := json.RawMessage(`{"b":1, "a":{"x":[1,2], "y":"z"}, "c":[{"d":1,"e":2},{"d":3}], "a.b":{"k":true}, "p?":1}`)
+	tests := []struct {
+		name, spec string
+		want       string // "-" means no source at all
+	}{
+		{"null is whole", `null`, string(src)},
+		{"true is whole", `true`, string(src)},
+		{"false is none", `false`, "-"},
+		{"one path", `"a.x"`, `{"a":{"x":[1,2]}}`},
+		{"array of paths in arrays", `["c.d"]`, `{"c":[{"d":1},{"d":3}]}`},
+		{"an object brings its inside, byte for byte", `"a"`, `{"a":{"x":[1,2], "y":"z"}}`},
+		{"wildcard", `"a.*"`, `{"a":{"x":[1,2],"y":"z"},"a.b":{"k":true}}`},
+		{"dotted key", `"a.b.k"`, `{"a.b":{"k":true}}`},
+		{"excludes", `{"excludes":["a.*","c.e"]}`, `{"b":1,"c":[{"d":1},{"d":3}],"p?":1}`},
+		{"excludes win", `{"includes":["*"],"excludes":["b","a.b*"]}`, `{"a":{"x":[1,2],"y":"z"},"c":[{"d":1,"e":2},{"d":3}],"p?":1}`},
+		{"singular keys", `{"include":"b","exclude":[]}`, `{"b":1}`},
+		{"? is no wildcard", `"p?"`, `{"p?":1}`},
+		{"? matches only itself", `"b?"`, `{}`},
+		{"no match", `"nothing"`, `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, include, err := index.FilterSource(src, json.RawMessage(tt.spec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "-" {
+				if include || got != nil {
+					t.Fatalf("got %s, %v; want no source", got, include)
+				}
+				return
+			}
+			if !include || string(got) != tt.want {
+				t.Fatalf("got %s, %v; want %s", got, include, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{`{"bogus":["a"]}`, `1`, `{"includes":[1]}`} {
+		if _, _, err := index.FilterSource(src, json.RawMessage(bad)); !errors.Is(err, index.ErrInvalid) {
+			t.Errorf("FilterSource(%s) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	// Lists from URL parameters.
+	spec := index.SourceSpec([]string{"a.x", "b"}, []string{"a.x"})
+	if got, _, err := index.FilterSource(src, spec); err != nil || string(got) != `{"b":1}` {
+		t.Errorf("SourceSpec(%s) filters to %s, %v", spec, got, err)
+	}
+	if got, _, _ := index.FilterSource(src, index.SourceSpec(nil, nil)); string(got) != string(src) {
+		t.Errorf("SourceSpec(nil, nil) filters to %s", got)
 	}
 }

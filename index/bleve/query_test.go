@@ -88,33 +88,6 @@ func TestSloppyMatch(t *testing.T) {
 	}
 }
 
-func TestSourceFilterKeepsBytes(t *testing.T) {
-	src := json.RawMessage(`{"b":1, "a":{"x":[1,2], "y":"z"}, "c":[{"d":1,"e":2},{"d":3}]}`)
-	tests := []struct {
-		spec string
-		want string
-	}{
-		{`true`, string(src)},
-		{`"a.x"`, `{"a":{"x":[1,2]}}`},
-		{`["c.d"]`, `{"c":[{"d":1},{"d":3}]}`},
-		{`{"excludes":["a.*","c.e"]}`, `{"b":1,"c":[{"d":1},{"d":3}]}`},
-		{`{"includes":["*"],"excludes":["b"]}`, `{"a":{"x":[1,2],"y":"z"},"c":[{"d":1,"e":2},{"d":3}]}`},
-		{`"nothing"`, `{}`},
-	}
-	for _, tt := range tests {
-		f, err := parseSourceFilter(json.RawMessage(tt.spec))
-		if err != nil {
-			t.Fatalf("%s: %v", tt.spec, err)
-		}
-		if got := string(f.apply(src)); got != tt.want {
-			t.Errorf("%s: got %s, want %s", tt.spec, got, tt.want)
-		}
-	}
-	if _, err := parseSourceFilter(json.RawMessage(`{"bogus":["a"]}`)); err == nil {
-		t.Error("unknown key: expected an error")
-	}
-}
-
 func TestSearchRequestChecks(t *testing.T) {
 	b := newTestBackend(t, Options{})
 	mustCreate(t, b, "i", `{"properties":{"k":{"type":"keyword"}}}`)

@@ -110,7 +110,7 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 	if err != nil {
 		return nil, err
 	}
-	srcFilter, err := parseSourceFilter(req.Source)
+	srcFilter, err := index.ParseSourceFilter(req.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 		if !wantsScore(specs) || req.CountOnly {
 			sr.Score = "none"
 		}
-		if want > 0 && (!srcFilter.disabled || hl != nil) {
+		if want > 0 && (!srcFilter.Disabled || hl != nil) {
 			sr.Fields = []string{fieldSource}
 		}
 		out, err := t.h.idx.SearchInContext(ctx, sr)
@@ -251,7 +251,7 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 		if hl != nil && src != nil {
 			hit.Highlight = hl.apply(rh.target, src)
 		}
-		hit.Source = srcFilter.apply(src)
+		hit.Source = srcFilter.Apply(src)
 		res.Hits = append(res.Hits, hit)
 	}
 

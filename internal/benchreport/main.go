@@ -64,6 +64,16 @@ var targets = []target{
 // procSuffix is the -GOMAXPROCS suffix go test appends to benchmark names.
 var procSuffix = regexp.MustCompile(`-\d+$`)
 
+// benchFunc returns the benchmark function a benchmark line belongs to
+// ("Search" for "BenchmarkSearch/docs=1k/gateway-2").
+func benchFunc(name string) string {
+	name = strings.TrimPrefix(name, "Benchmark")
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		return name[:i]
+	}
+	return procSuffix.ReplaceAllString(name, "")
+}
+
 // rowName returns a benchmark name as targets match it.
 func rowName(benchmark string) string {
 	return procSuffix.ReplaceAllString(strings.TrimPrefix(benchmark, "Benchmark"), "")
@@ -94,8 +104,9 @@ func main() {
 	fmt.Println("wrote", *out)
 }
 
-// render turns go test -bench output into Markdown: one table per
-// package, one row per benchmark, one column per reported unit.
+// render turns go test -bench output into Markdown: a Targets section,
+// then per package one table per benchmark function, one row per
+// (sub-)benchmark, one column per unit its rows report.
 func render(output, command string, took time.Duration) string {
 	type row struct {
 		name    string
@@ -157,23 +168,45 @@ func render(output, command string, took time.Duration) string {
 		if len(p.rows) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "## %s\n\n| benchmark |", p.name)
-		for _, u := range p.units {
-			fmt.Fprintf(&b, " %s |", u)
-		}
-		b.WriteString("\n|---|")
-		for range p.units {
-			b.WriteString("---:|")
-		}
-		b.WriteString("\n")
-		for _, r := range p.rows {
-			fmt.Fprintf(&b, "| %s |", strings.TrimPrefix(r.name, "Benchmark"))
-			for _, u := range p.units {
-				fmt.Fprintf(&b, " %s |", r.metrics[u])
+		fmt.Fprintf(&b, "## %s\n\n", p.name)
+		// One table per benchmark function, so that each has only the
+		// columns its rows report.
+		for len(p.rows) > 0 {
+			fn := benchFunc(p.rows[0].name)
+			var rows []row
+			var units []string
+			rest := p.rows[:0:0]
+			for _, r := range p.rows {
+				if benchFunc(r.name) != fn {
+					rest = append(rest, r)
+					continue
+				}
+				rows = append(rows, r)
+				for _, u := range p.units {
+					if _, ok := r.metrics[u]; ok && !contains(units, u) {
+						units = append(units, u)
+					}
+				}
+			}
+			p.rows = rest
+			fmt.Fprintf(&b, "### %s\n\n| benchmark |", fn)
+			for _, u := range units {
+				fmt.Fprintf(&b, " %s |", u)
+			}
+			b.WriteString("\n|---|")
+			for range units {
+				b.WriteString("---:|")
+			}
+			b.WriteString("\n")
+			for _, r := range rows {
+				fmt.Fprintf(&b, "| %s |", strings.TrimPrefix(r.name, "Benchmark"))
+				for _, u := range units {
+					fmt.Fprintf(&b, " %s |", r.metrics[u])
+				}
+				b.WriteString("\n")
 			}
 			b.WriteString("\n")
 		}
-		b.WriteString("\n")
 	}
 	return b.String()
 }
