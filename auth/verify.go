@@ -32,6 +32,12 @@ type Principal struct {
 	BackendRoles []string
 }
 
+// clone returns a copy of p that shares no memory with it.
+func (p Principal) clone() Principal {
+	p.BackendRoles = slices.Clone(p.BackendRoles)
+	return p
+}
+
 // Options configures a Verifier. The configuration keys named in errors
 // are those of tenantgate's config file (auth.jwt.*).
 type Options struct {
@@ -56,12 +62,21 @@ type Options struct {
 }
 
 // Verifier checks bearer tokens. It is safe for concurrent use.
+//
+// A Verifier remembers up to 10,000 tokens it has verified, keyed by their
+// SHA-256 (never the token itself), so the gateway does not check the
+// signature of the same token on every request. A remembered token is
+// still checked against the clock on every use (exp, nbf and iat, with the
+// configured skew): it stops being accepted the moment it expires.
 type Verifier struct {
 	subjectKey string
 	rolesKey   string
 	parser     *jwt.Parser
 	required   []string                         // claims the parser requires: exp, and iss/aud when configured
 	byAlg      map[string][]jwt.VerificationKey // algorithm → keys, in configuration order
+	skew       time.Duration
+	now        func() time.Time // time.Now; tests replace it
+	cache      *tokenCache      // verified tokens; nil disables caching
 }
 
 // NewVerifier checks opts and returns a Verifier. Errors wrap ErrConfig
@@ -79,6 +94,9 @@ func NewVerifier(opts Options) (*Verifier, error) {
 		rolesKey:   cmpOr(opts.RolesKey, DefaultRolesKey),
 		byAlg:      map[string][]jwt.VerificationKey{},
 		required:   []string{"exp"},
+		skew:       opts.ClockSkew,
+		now:        time.Now,
+		cache:      newTokenCache(verifiedCacheSize),
 	}
 	if err := checkClaimPath("auth.jwt.subject_key", v.subjectKey); err != nil {
 		return nil, err
@@ -105,6 +123,7 @@ func NewVerifier(opts Options) (*Verifier, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(opts.ClockSkew),
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
 	}
 	if opts.RequiredIssuer != "" {
 		popts = append(popts, jwt.WithIssuer(opts.RequiredIssuer))
@@ -142,7 +161,8 @@ var knownAlgs = []string{
 
 // Verify checks token (without the "Bearer " prefix) and returns the
 // principal it names. Errors wrap ErrUnauthenticated with a reason safe to
-// show the client.
+// show the client. A token verified before is answered from the cache
+// after checking its times again.
 func (v *Verifier) Verify(token string) (Principal, error) {
 	if token == "" {
 		return Principal{}, deny("missing token")
@@ -150,15 +170,39 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	if len(token) > maxTokenSize {
 		return Principal{}, deny("token too large")
 	}
+	if v.cache == nil {
+		e, err := v.check(token)
+		return e.principal, err
+	}
+	key := sumToken(token)
+	if e, ok := v.cache.get(&key); ok {
+		if e.validAt(v.now(), v.skew) {
+			return e.principal.clone(), nil
+		}
+		// Expired, or not yet valid by this clock: forget it and let the
+		// full check give the exact reason.
+		v.cache.remove(&key)
+	}
+	e, err := v.check(token)
+	if err != nil {
+		return Principal{}, err
+	}
+	v.cache.put(&key, e)
+	return e.principal.clone(), nil
+}
+
+// check verifies token in full and returns its principal and the times a
+// cache hit must check again.
+func (v *Verifier) check(token string) (verified, error) {
 	alg, ok := headerAlg(token)
 	if !ok {
-		return Principal{}, deny("token is malformed")
+		return verified{}, deny("token is malformed")
 	}
 	if _, ok := v.byAlg[alg]; !ok {
 		if slices.Contains(knownAlgs, alg) {
-			return Principal{}, deny(fmt.Sprintf("algorithm %s is not allowed by the configured keys", alg))
+			return verified{}, deny(fmt.Sprintf("algorithm %s is not allowed by the configured keys", alg))
 		}
-		return Principal{}, deny("token algorithm is not supported")
+		return verified{}, deny("token algorithm is not supported")
 	}
 	claims := jwt.MapClaims{}
 	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
@@ -169,9 +213,24 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 		return jwt.VerificationKeySet{Keys: keys}, nil
 	})
 	if err != nil {
-		return Principal{}, deny(v.reason(err, claims))
+		return verified{}, deny(v.reason(err, claims))
 	}
-	return v.principal(claims)
+	p, err := v.principal(claims)
+	if err != nil {
+		return verified{}, err
+	}
+	e := verified{principal: p}
+	// The parser has validated these claims, so they are well-formed.
+	if exp, _ := claims.GetExpirationTime(); exp != nil {
+		e.exp = exp.Time
+	}
+	if nbf, _ := claims.GetNotBefore(); nbf != nil {
+		e.nbf = nbf.Time
+	}
+	if iat, _ := claims.GetIssuedAt(); iat != nil {
+		e.iat = iat.Time
+	}
+	return e, nil
 }
 
 // headerAlg returns the alg of the token's JOSE header.

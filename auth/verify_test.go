@@ -53,7 +53,7 @@ var keysOnce = sync.OnceValues(func() (*testKeys, error) {
 	return k, nil
 })
 
-func keys(t *testing.T) *testKeys {
+func keys(t testing.TB) *testKeys {
 	t.Helper()
 	k, err := keysOnce()
 	if err != nil {
@@ -63,7 +63,7 @@ func keys(t *testing.T) *testKeys {
 }
 
 // pemPublic returns the PKIX PEM of a public key.
-func pemPublic(t *testing.T, pub any) string {
+func pemPublic(t testing.TB, pub any) string {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
