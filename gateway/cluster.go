@@ -11,7 +11,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tenantgate/tenantgate/policy"
-	"github.com/tenantgate/tenantgate/tenants"
 )
 
 // handleRoot answers GET / like an OpenSearch node, so clients that check
@@ -69,17 +68,22 @@ func (s *Server) handleAuthinfo(c *fiber.Ctx) error {
 	for _, t := range s.resolver.Registry().List(false) {
 		custom = append(custom, t.Name)
 	}
-	tenantMap := map[string]bool{}
+	var names []string
 	if set.Enabled {
-		for name, rw := range s.policy.Tenants(cl.roles, custom) {
-			tenantMap[name] = rw
-		}
+		names = append(names, custom...)
 		if set.EnablePrivate {
-			tenantMap[cl.principal.Name] = true
+			names = append(names, policy.PrivateTenant)
 		}
 	}
 	if !set.Enabled || set.EnableGlobal {
-		tenantMap[tenants.GlobalAlias] = s.policy.Allowed(cl.roles, tenants.GlobalAlias, policy.Write)
+		names = append(names, policy.GlobalTenant)
+	}
+	tenantMap := map[string]bool{}
+	for name, rw := range s.policy.Tenants(cl.roles, names) {
+		if name == policy.PrivateTenant {
+			name = cl.principal.Name
+		}
+		tenantMap[name] = rw
 	}
 	var req any
 	if requested != "" {

@@ -235,18 +235,17 @@ func (s *Server) authorize(action policy.Action) fiber.Handler {
 	}
 }
 
-// allowed decides access to a resolved tenant: a private tenant belongs
-// to its user alone (read-write), the global tenant is readable by every
-// authenticated user and writable per policy ("global_tenant"), custom
-// tenants per policy.
+// allowed asks the policy, the one decision point, whether the caller
+// may act in the resolved tenant. Its implicit rules give every caller
+// read-write on their own private tenant ("__user__") and read on the
+// global tenant ("global_tenant"); roles grant the rest.
 func (s *Server) allowed(cl *caller, ref tenants.Ref, action policy.Action) bool {
-	switch ref.Kind {
-	case tenants.KindPrivate:
-		return ref.ID == cl.principal.Name
-	case tenants.KindGlobal:
-		return action == policy.Read || s.policy.Allowed(cl.roles, tenants.GlobalAlias, action)
+	// The resolver only ever builds the caller's own private tenant;
+	// should that ever break, refuse rather than let "__user__" through.
+	if ref.Kind == tenants.KindPrivate && ref.ID != cl.principal.Name {
+		return false
 	}
-	return s.policy.Allowed(cl.roles, ref.ID, action)
+	return s.policy.Allowed(cl.roles, ref.Name(), action)
 }
 
 func displayTenant(requested, def string) string {
