@@ -34,6 +34,14 @@ type SearchRequest struct {
 	// CountOnly asks for the total only (the _count API): no hits, no
 	// aggregations, and an exact total.
 	CountOnly bool
+	// Version asks for each hit's document version (Hit.Version).
+	Version bool
+	// SeqNoPrimaryTerm asks for each hit's sequence number (Hit.SeqNo);
+	// the primary term is always 1.
+	SeqNoPrimaryTerm bool
+	// TrackScores computes scores (Hit.Score, MaxScore) even when hits
+	// are sorted by fields.
+	TrackScores bool
 }
 
 // searchKeys are the top-level keys of a search body that tenantgate
@@ -41,7 +49,14 @@ type SearchRequest struct {
 var searchKeys = map[string]bool{
 	"query": true, "aggs": true, "aggregations": true, "from": true, "size": true,
 	"sort": true, "_source": true, "highlight": true, "track_total_hits": true,
-	"timeout": true, "version": true, "seq_no_primary_term": true, "explain": false,
+	"timeout": true, "version": true, "seq_no_primary_term": true, "track_scores": true,
+}
+
+// unsupportedSearchKeys are OpenSearch search-body keys tenantgate knows
+// and refuses, with the reason.
+var unsupportedSearchKeys = map[string]string{
+	"search_after": "[search_after] is not supported by tenantgate; page with from and size",
+	"explain":      "[explain] is not supported by tenantgate",
 }
 
 // DefaultSize is the number of hits returned when a request names none.
@@ -65,6 +80,9 @@ func ParseSearchRequest(body []byte) (*SearchRequest, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := top[k]
+		if why, ok := unsupportedSearchKeys[k]; ok {
+			return nil, Invalidf("illegal_argument_exception", "%s", why)
+		}
 		if !searchKeys[k] {
 			return nil, Invalidf("parsing_exception", "unknown key [%s] in the search request body", k)
 		}
@@ -92,6 +110,19 @@ func ParseSearchRequest(body []byte) (*SearchRequest, error) {
 			req.Highlight = v
 		case "track_total_hits":
 			req.TrackTotalHits = v
+		case "version", "seq_no_primary_term", "track_scores":
+			var b bool
+			if err := json.Unmarshal(v, &b); err != nil {
+				return nil, Invalidf("parsing_exception", "[%s] must be true or false", k)
+			}
+			switch k {
+			case "version":
+				req.Version = b
+			case "seq_no_primary_term":
+				req.SeqNoPrimaryTerm = b
+			default:
+				req.TrackScores = b
+			}
 		}
 	}
 	return req, nil
@@ -135,6 +166,33 @@ type SearchResult struct {
 	// Aggregations is the "aggregations" object in OpenSearch's shape,
 	// or nil when the request had none.
 	Aggregations json.RawMessage
+	// Shards tells how the searched indices answered ("_shards").
+	Shards Shards
+}
+
+// Shards is the "_shards" part of a search result. Each physical index
+// counts as one shard. When some indices of a multi-index search fail
+// (for example a query value that does not fit one index's mapping) and
+// others answer, the search succeeds with the hits of those that
+// answered, and the failed ones are listed here; when every index fails,
+// Backend.Search returns the error instead.
+type Shards struct {
+	Total      int
+	Successful int
+	Failed     int
+	// Failures has one entry per failed index, in the order searched.
+	Failures []ShardFailure
+}
+
+// ShardFailure is one index that failed its part of a search.
+type ShardFailure struct {
+	// Index is the physical index name; a View replaces it by the
+	// logical name.
+	Index string
+	// Reason is the failure: Type and Reason in OpenSearch's terms, Index
+	// the physical name again (the name appears verbatim in Reason, for a
+	// View to rewrite).
+	Reason *Error
 }
 
 // Hit is one search hit.
@@ -150,4 +208,11 @@ type Hit struct {
 	Highlight map[string][]string
 	// Sort holds the sort values when the request sorted by fields.
 	Sort []any
+	// Version is the document version when SearchRequest.Version asked
+	// for it, else nil.
+	Version *int64
+	// SeqNo is the document's sequence number when
+	// SearchRequest.SeqNoPrimaryTerm asked for it, else nil. The primary
+	// term is always 1.
+	SeqNo *int64
 }

@@ -91,3 +91,26 @@ func TestSourceFilter(t *testing.T) {
 		t.Errorf("SourceSpec(nil, nil) filters to %s", got)
 	}
 }
+
+func TestParseSearchRequestFlags(t *testing.T) {
+	r, err := index.ParseSearchRequest([]byte(`{"version":true,"seq_no_primary_term":true,"track_scores":true}`))
+	if err != nil || !r.Version || !r.SeqNoPrimaryTerm || !r.TrackScores {
+		t.Fatalf("ParseSearchRequest = %+v, %v", r, err)
+	}
+	r, err = index.ParseSearchRequest([]byte(`{"version":false}`))
+	if err != nil || r.Version || r.SeqNoPrimaryTerm || r.TrackScores {
+		t.Fatalf("ParseSearchRequest = %+v, %v", r, err)
+	}
+	for _, c := range []struct{ body, typ, want string }{
+		{`{"version":"yes"}`, "parsing_exception", "[version] must be true or false"},
+		{`{"seq_no_primary_term":1}`, "parsing_exception", "[seq_no_primary_term]"},
+		{`{"search_after":[1],"sort":["n"]}`, "illegal_argument_exception", "[search_after] is not supported"},
+		{`{"explain":true}`, "illegal_argument_exception", "[explain] is not supported"},
+	} {
+		_, err := index.ParseSearchRequest([]byte(c.body))
+		var ie *index.Error
+		if !errors.As(err, &ie) || ie.Type != c.typ || !strings.Contains(ie.Reason, c.want) {
+			t.Errorf("ParseSearchRequest(%s) = %v, want %s containing %q", c.body, err, c.typ, c.want)
+		}
+	}
+}

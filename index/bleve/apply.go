@@ -56,6 +56,9 @@ func (b *Backend) Apply(ctx context.Context, name string, ops []index.Op) (res [
 	res = make([]index.OpResult, len(ops))
 	for i, op := range ops {
 		res[i] = w.apply(op)
+		if res[i].Err != nil {
+			aboutIndex(res[i].Err, name)
+		}
 	}
 	if w.seq == h.seqNo && !w.mu.changed {
 		return res, nil

@@ -84,7 +84,9 @@ func New(dir string, opts Options) (*Backend, error) {
 // or are not portable directory names.
 func validName(name string) error {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") || strings.Contains(name, "..") {
-		return index.Invalidf("invalid_index_name_exception", "invalid index name [%s]", strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), ""))
+		e := index.Invalidf("invalid_index_name_exception", "invalid index name [%s]", name)
+		e.Index = name
+		return e
 	}
 	return nil
 }
@@ -93,10 +95,11 @@ func (b *Backend) path(name string) string { return filepath.Join(b.dir, name) }
 
 // CreateIndex creates a physical index with mapping m (nil means empty and
 // fully dynamic). The mapping is validated as OpenSearch would.
-func (b *Backend) CreateIndex(ctx context.Context, name string, m *index.Mapping) error {
+func (b *Backend) CreateIndex(ctx context.Context, name string, m *index.Mapping) (err error) {
 	if err := validName(name); err != nil {
 		return err
 	}
+	defer func() { aboutIndex(err, name) }()
 	if m != nil {
 		raw, err := json.Marshal(m)
 		if err != nil {

@@ -17,6 +17,9 @@ package bleve
 //     dates, strings for keyword and ip fields, 1/0 for booleans, null for
 //     a document without a value.
 //   - Hit.Source is nil when _source is disabled for the request.
+//   - Shards counts one shard per physical index; an index whose query
+//     does not fit its mapping (query_shard_exception) fails alone when
+//     others are searched, and is listed in Shards.Failures.
 
 import (
 	"context"
@@ -99,6 +102,9 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 	if req.From < 0 || req.Size < 0 {
 		return nil, index.Invalidf("illegal_argument_exception", "[from] and [size] must be non-negative")
 	}
+	if req.From > math.MaxInt-req.Size {
+		return nil, index.Invalidf("illegal_argument_exception", "[from] + [size] is too large: %d + %d", req.From, req.Size)
+	}
 	if len(names) == 0 {
 		return &index.SearchResult{TotalRelation: "eq"}, nil
 	}
@@ -126,8 +132,7 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 	}
 
 	now := time.Now()
-	var shardFailure error
-	failed := 0
+	shards := index.Shards{Total: len(names)}
 	targets := make([]*searchTarget, 0, len(names))
 	for i, name := range names {
 		h, release, err := b.acquire(ctx, name)
@@ -144,17 +149,17 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 			// would in OpenSearch.
 			var ie *index.Error
 			if len(names) == 1 || !errors.As(err, &ie) || ie.Type != "query_shard_exception" {
-				return nil, err
+				return nil, aboutIndex(err, name)
 			}
-			shardFailure = err
-			failed++
+			aboutIndex(ie, name)
+			shards.Failures = append(shards.Failures, index.ShardFailure{Index: name, Reason: ie})
 			q = query.NewMatchNoneQuery()
 		}
 		t := &searchTarget{rank: i, h: h, m: m, tr: tr, q: q}
 		if !req.CountOnly {
 			var mapped []bool
 			if t.order, t.kinds, mapped, err = buildSort(specs, m); err != nil {
-				return nil, err
+				return nil, aboutIndex(err, name)
 			}
 			for j := range specs {
 				if mapped[j] {
@@ -164,8 +169,10 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 		}
 		targets = append(targets, t)
 	}
-	if failed == len(names) {
-		return nil, shardFailure
+	shards.Failed = len(shards.Failures)
+	shards.Successful = shards.Total - shards.Failed
+	if shards.Failed == len(names) {
+		return nil, shards.Failures[len(shards.Failures)-1].Reason
 	}
 	for _, s := range specs {
 		if !s.unmappedOK && s.unmappedType == "" {
@@ -173,10 +180,21 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 		}
 	}
 
-	res = &index.SearchResult{TotalRelation: "eq"}
+	res = &index.SearchResult{TotalRelation: "eq", Shards: shards}
 	want := req.From + req.Size
 	if req.CountOnly {
 		want = 0
+	}
+	scored := wantsScore(specs) || req.TrackScores
+	var fields []string
+	if want > 0 && (!srcFilter.Disabled || hl != nil) {
+		fields = append(fields, fieldSource)
+	}
+	if want > 0 && req.Version {
+		fields = append(fields, fieldVersion)
+	}
+	if want > 0 && req.SeqNoPrimaryTerm {
+		fields = append(fields, fieldSeqNo)
 	}
 	var hits []rankedHit
 	maxScore := math.Inf(-1)
@@ -185,12 +203,10 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 		if len(specs) > 0 {
 			sr.SortByCustom(t.order)
 		}
-		if !wantsScore(specs) || req.CountOnly {
+		if !scored || req.CountOnly {
 			sr.Score = "none"
 		}
-		if want > 0 && (!srcFilter.Disabled || hl != nil) {
-			sr.Fields = []string{fieldSource}
-		}
+		sr.Fields = fields
 		out, err := t.h.idx.SearchInContext(ctx, sr)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -222,8 +238,7 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 	} else {
 		hits = nil
 	}
-	scored := wantsScore(specs)
-	if byScore(specs) && len(hits) > 0 {
+	if (byScore(specs) || req.TrackScores) && len(hits) > 0 {
 		ms := maxScore
 		res.MaxScore = &ms
 	}
@@ -246,6 +261,12 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 					hit.Sort[i] = sortValue(rh.target.kinds[i], rh.dm.Sort[i])
 				}
 			}
+		}
+		if req.Version {
+			hit.Version = storedInt(rh.dm, fieldVersion)
+		}
+		if req.SeqNoPrimaryTerm {
+			hit.SeqNo = storedInt(rh.dm, fieldSeqNo)
 		}
 		src := storedSource(rh.dm)
 		if hl != nil && src != nil {
@@ -278,6 +299,39 @@ func storedSource(dm *search.DocumentMatch) json.RawMessage {
 		}
 	}
 	return nil
+}
+
+// storedInt returns a stored numeric field of a hit (_version, _seq_no).
+func storedInt(dm *search.DocumentMatch, field string) *int64 {
+	var f float64
+	switch v := dm.Fields[field].(type) {
+	case float64:
+		f = v
+	case []any:
+		if len(v) == 0 {
+			return nil
+		}
+		x, ok := v[0].(float64)
+		if !ok {
+			return nil
+		}
+		f = x
+	default:
+		return nil
+	}
+	n := int64(f)
+	return &n
+}
+
+// aboutIndex sets the Index of an *index.Error that names none to the
+// physical index the error is about, so that a View can find it (and the
+// name inside Reason) and rewrite it to the logical name. It returns err.
+func aboutIndex(err error, name string) error {
+	var ie *index.Error
+	if errors.As(err, &ie) && ie.Index == "" {
+		ie.Index = name
+	}
+	return err
 }
 
 // mergeHits orders hits from several indices: by the sort values (or

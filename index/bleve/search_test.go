@@ -6,10 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/tenantgate/tenantgate/index"
@@ -238,4 +241,132 @@ func fixtureJSON(raw []byte) string {
 		return string(raw)
 	}
 	return b.String()
+}
+
+// newMultiIndex creates "logs-1" (code keyword) and "logs-2" (code long)
+// with one document each.
+func newMultiIndex(t *testing.T) *Backend {
+	t.Helper()
+	b := newTestBackend(t, Options{})
+	mustCreate(t, b, "logs-1", `{"properties":{"code":{"type":"keyword"},"n":{"type":"long"}}}`)
+	mustCreate(t, b, "logs-2", `{"properties":{"code":{"type":"long"},"n":{"type":"long"}}}`)
+	mustApply(t, b, "logs-1", indexOp("a", `{"code":"E1","n":1,"msg":"disk full"}`))
+	mustApply(t, b, "logs-2", indexOp("b", `{"code":7,"n":2,"msg":"disk ok"}`))
+	mustApply(t, b, "logs-2", indexOp("b", `{"code":7,"n":2,"msg":"disk ok again"}`))
+	return b
+}
+
+func TestSearchReportsShardFailures(t *testing.T) {
+	b := newMultiIndex(t)
+	ctx := context.Background()
+	res, err := b.Search(ctx, []string{"logs-1", "logs-2"}, &index.SearchRequest{Size: 10, Query: []byte(`{"term":{"code":"E1"}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := res.Shards
+	if sh.Total != 2 || sh.Successful != 1 || sh.Failed != 1 || len(sh.Failures) != 1 {
+		t.Fatalf("shards = %+v", sh)
+	}
+	f := sh.Failures[0]
+	if f.Index != "logs-2" || f.Reason == nil || f.Reason.Type != "query_shard_exception" || f.Reason.Index != "logs-2" {
+		t.Fatalf("failure = %+v (%+v)", f, f.Reason)
+	}
+	if len(res.Hits) != 1 || res.Hits[0].ID != "a" {
+		t.Fatalf("hits = %+v", res.Hits)
+	}
+	res, err = b.Search(ctx, []string{"logs-1", "logs-2"}, &index.SearchRequest{Size: 10})
+	if err != nil || res.Shards.Total != 2 || res.Shards.Successful != 2 || res.Shards.Failed != 0 || res.Shards.Failures != nil {
+		t.Fatalf("shards of a clean search = %+v, %v", res.Shards, err)
+	}
+	// A single index that fails is an error naming it.
+	_, err = b.Search(ctx, []string{"logs-2"}, &index.SearchRequest{Size: 10, Query: []byte(`{"term":{"code":"E1"}}`)})
+	var ie *index.Error
+	if !errors.As(err, &ie) || ie.Index != "logs-2" {
+		t.Fatalf("single-index failure = %v (%+v)", err, ie)
+	}
+}
+
+func TestSearchVersionSeqNoAndTrackScores(t *testing.T) {
+	b := newMultiIndex(t)
+	ctx := context.Background()
+	names := []string{"logs-1", "logs-2"}
+	query := json.RawMessage(`{"match":{"msg":"disk"}}`)
+	res, err := b.Search(ctx, names, &index.SearchRequest{Size: 10, Query: query, Sort: []byte(`"n"`), Version: true, SeqNoPrimaryTerm: true, TrackScores: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 2 || res.MaxScore == nil {
+		t.Fatalf("result = %+v", res)
+	}
+	want := map[string][2]int64{"a": {1, 0}, "b": {2, 1}}
+	for _, h := range res.Hits {
+		if h.Version == nil || h.SeqNo == nil || [2]int64{*h.Version, *h.SeqNo} != want[h.ID] {
+			t.Errorf("hit %s: version %v, seq_no %v; want %v", h.ID, h.Version, h.SeqNo, want[h.ID])
+		}
+		if h.Score == nil || *h.Score <= 0 || h.Sort == nil {
+			t.Errorf("hit %s: score %v, sort %v with track_scores", h.ID, h.Score, h.Sort)
+		}
+	}
+	res, err = b.Search(ctx, names, &index.SearchRequest{Size: 10, Query: query, Sort: []byte(`"n"`)})
+	if err != nil || res.MaxScore != nil {
+		t.Fatalf("result = %+v, %v", res, err)
+	}
+	for _, h := range res.Hits {
+		if h.Version != nil || h.SeqNo != nil || h.Score != nil {
+			t.Errorf("hit %s without asking: version %v, seq_no %v, score %v", h.ID, h.Version, h.SeqNo, h.Score)
+		}
+	}
+}
+
+func TestSearchFromSizeOverflow(t *testing.T) {
+	b := newMultiIndex(t)
+	for _, req := range []*index.SearchRequest{
+		{From: math.MaxInt, Size: 1},
+		{From: 1, Size: math.MaxInt},
+		{From: math.MaxInt / 2, Size: math.MaxInt/2 + 2},
+	} {
+		_, err := b.Search(context.Background(), []string{"logs-1", "logs-2"}, req)
+		if !errors.Is(err, index.ErrInvalid) {
+			t.Errorf("from %d size %d: %v, want ErrInvalid", req.From, req.Size, err)
+		}
+	}
+}
+
+// TestErrorsNameThePhysicalIndex: every *index.Error about an index
+// carries its physical name in Index, so that a View can rewrite it.
+func TestErrorsNameThePhysicalIndex(t *testing.T) {
+	b := newMultiIndex(t)
+	ctx := context.Background()
+	check := func(what string, err error, name string) {
+		t.Helper()
+		var ie *index.Error
+		if !errors.As(err, &ie) || ie.Index != name {
+			t.Errorf("%s: %v has Index %q, want %q", what, err, func() string {
+				if ie == nil {
+					return "(no *index.Error)"
+				}
+				return ie.Index
+			}(), name)
+		}
+	}
+	r := mustApply(t, b, "logs-1", indexOp("x", `{"n":"not a number"}`), index.Op{Type: index.OpCreate, ID: "a", Source: []byte(`{}`)},
+		index.Op{Type: index.OpUpdate, ID: "missing", Source: []byte(`{}`)})
+	for i, res := range r {
+		check(fmt.Sprintf("apply item %d", i), res.Err, "logs-1")
+	}
+	_, err := b.Apply(ctx, "gone", []index.Op{indexOp("1", `{}`)})
+	check("apply to a missing index", err, "gone")
+	_, err = b.Get(ctx, "logs-1", "nope")
+	check("get a missing document", err, "logs-1")
+	_, err = b.Search(ctx, []string{"logs-1"}, &index.SearchRequest{Size: 1, Sort: []byte(`"msg"`)})
+	check("sort on a text field", err, "logs-1")
+	err = b.CreateIndex(ctx, "bad", &index.Mapping{Properties: map[string]*index.Property{"x": {Type: "nope"}}})
+	check("create with a bad mapping", err, "bad")
+	err = b.CreateIndex(ctx, "logs-1", nil)
+	check("create an existing index", err, "logs-1")
+	err = b.CreateIndex(ctx, "a/b", nil)
+	check("create with an invalid name", err, "a/b")
+	if err != nil && !strings.Contains(err.Error(), "[a/b]") {
+		t.Errorf("invalid name not verbatim in %q", err)
+	}
 }
