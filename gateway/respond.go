@@ -3,8 +3,11 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -17,13 +20,113 @@ type jsonBuf struct{ bytes.Buffer }
 
 func (b *jsonBuf) raw(s string) *jsonBuf { b.WriteString(s); return b }
 
-// val appends v encoded as JSON (never a raw source).
+// val appends v encoded as JSON (never a raw source). The common scalar
+// types skip encoding/json's reflection: responses are built on every
+// request.
 func (b *jsonBuf) val(v any) *jsonBuf {
+	switch t := v.(type) {
+	case string:
+		b.str(t)
+		return b
+	case int:
+		b.Buffer.Write(strconv.AppendInt(b.AvailableBuffer(), int64(t), 10))
+		return b
+	case int64:
+		b.Buffer.Write(strconv.AppendInt(b.AvailableBuffer(), t, 10))
+		return b
+	case bool:
+		if t {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+		return b
+	case *float64:
+		if t == nil {
+			b.WriteString("null")
+			return b
+		}
+		if !math.IsInf(*t, 0) && !math.IsNaN(*t) {
+			b.Buffer.Write(appendFloat(b.AvailableBuffer(), *t))
+			return b
+		}
+	}
 	enc, err := json.Marshal(v)
 	if err != nil {
 		enc = []byte("null")
 	}
 	b.Write(enc)
+	return b
+}
+
+// str appends s as a JSON string, escaped as encoding/json escapes it
+// (HTML-sensitive characters included).
+func (b *jsonBuf) str(s string) {
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteString(`\u00`)
+				b.WriteByte(hexDigits[c>>4])
+				b.WriteByte(hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			b.WriteString(s[start:i])
+			if r == utf8.RuneError {
+				b.WriteString(`\ufffd`)
+			} else {
+				b.WriteString(`\u202`)
+				b.WriteByte(hexDigits[r&0xF])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendFloat formats f as encoding/json does: plain decimals between
+// 1e-6 and 1e21, exponent form outside, without a leading zero in the
+// exponent.
+func appendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
 	return b
 }
 
