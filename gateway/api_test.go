@@ -475,3 +475,56 @@ func TestCatColumnsAndSort(t *testing.T) {
 		t.Fatalf("cat count: %q", r.Body)
 	}
 }
+
+func TestSourceFilteringVersionsAndShardFailures(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	const tenant = "analysts"
+	mustStatus(t, s.Do(t, "PUT", "/sf/_doc/1", tok, tenant, `{"a":{"b":1,"c":2},"d":"x"}`), 201)
+	mustStatus(t, s.Do(t, "PUT", "/sf/_doc/1", tok, tenant, `{"a":{"b":1,"c":2},"d":"x"}`), 200)
+	cases := map[string]string{
+		"/sf/_source/1?_source=a.b":                             `{"a":{"b":1}}`,
+		"/sf/_source/1?_source_includes=a&_source_excludes=a.c": `{"a":{"b":1}}`,
+		"/sf/_source/1?_source_excludes=a":                      `{"d":"x"}`,
+	}
+	for path, want := range cases {
+		r := s.Do(t, "GET", path, tok, tenant, nil)
+		if r.Status != 200 || string(r.Body) != want {
+			t.Errorf("GET %s = %d %s, want %s", path, r.Status, r.Body, want)
+		}
+	}
+	r := s.Do(t, "GET", "/sf/_doc/1?_source=false", tok, tenant, nil)
+	if m := r.JSON(t); m["_source"] != nil || m["found"] != true {
+		t.Errorf("_source=false: %s", r.Body)
+	}
+	r = s.Do(t, "POST", "/_mget?_source=d", tok, tenant, `{"docs":[{"_index":"sf","_id":"1"},{"_index":"sf","_id":"1","_source":["a.c"]},{"_index":"sf","_id":"1","_source":false}]}`)
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), `"_source":{"d":"x"}`) || !strings.Contains(string(r.Body), `"_source":{"a":{"c":2}}`) || strings.Count(string(r.Body), `"_source"`) != 2 {
+		t.Errorf("mget source filtering: %s", r.Body)
+	}
+	// version and seq_no_primary_term on hits.
+	r = s.Do(t, "POST", "/sf/_search?seq_no_primary_term=true", tok, tenant, `{"version":true}`)
+	mustStatus(t, r, 200)
+	hit := get(t, r.JSON(t), "hits.hits").([]any)[0].(map[string]any)
+	if hit["_version"].(float64) != 2 || hit["_seq_no"] == nil || hit["_primary_term"].(float64) != 1 {
+		t.Errorf("hit versions: %v", hit)
+	}
+	// A query that fails on one index of two is a shard failure, named by
+	// its logical index.
+	mustStatus(t, s.Do(t, "PUT", "/sf2/_doc/1", tok, tenant, `{"d":5}`), 201)
+	r = s.Do(t, "POST", "/sf,sf2/_search", tok, tenant, `{"query":{"term":{"d":"x"}}}`)
+	mustStatus(t, r, 200)
+	m := r.JSON(t)
+	if get(t, m, "_shards.total").(float64) != 2 || get(t, m, "_shards.failed").(float64) != 1 || get(t, m, "hits.total.value").(float64) != 1 {
+		t.Errorf("shard failure: %s", r.Body)
+	}
+	if strings.Contains(string(r.Body), physicalSuffix) || !strings.Contains(string(r.Body), `"index":"sf2"`) {
+		t.Errorf("shard failure names: %s", r.Body)
+	}
+	// track_scores keeps scores when sorting by a field.
+	r = s.Do(t, "POST", "/sf/_search?track_scores=true", tok, tenant, `{"query":{"match":{"d":"x"}},"sort":[{"a.b":"asc"}]}`)
+	mustStatus(t, r, 200)
+	if hit := get(t, r.JSON(t), "hits.hits").([]any)[0].(map[string]any); hit["_score"] == nil {
+		t.Errorf("track_scores: %s", r.Body)
+	}
+}

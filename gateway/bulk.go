@@ -107,7 +107,7 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkItem, error) {
 			src := bytes.TrimSpace(lines[i])
 			if !json.Valid(src) {
 				var v any
-				return nil, badRequest("illegal_argument_exception", "Malformed source line [%d]: %s", i+1, jsonReason(json.Unmarshal(src, &v)))
+				return nil, badRequest("illegal_argument_exception", "Malformed source line [%d]: %s", i+1, index.JSONErrorText(json.Unmarshal(src, &v)))
 			}
 			if it.op.Type == index.OpUpdate {
 				op, err := parseUpdate(src)
@@ -135,13 +135,6 @@ func parseBulk(body []byte, defaultIndex string) ([]bulkItem, error) {
 		return nil, badRequest("action_request_validation_exception", "Validation Failed: 1: no requests added;")
 	}
 	return items, nil
-}
-
-func jsonReasonOrCount(err error, n int) string {
-	if err != nil {
-		return jsonReason(err)
-	}
-	return "found " + strconv.Itoa(n) + " actions"
 }
 
 // handleBulk answers POST /_bulk and /{index}/_bulk.
@@ -242,4 +235,11 @@ func (s *Server) logItemError(c *fiber.Ctx, logical string, err error) {
 func isClientError(err error) bool {
 	status, _, _, _ := classify(err)
 	return status >= 400 && status < 500
+}
+
+func jsonReasonOrCount(err error, n int) string {
+	if err != nil {
+		return index.JSONErrorText(err)
+	}
+	return "found " + strconv.Itoa(n) + " actions"
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -55,7 +56,7 @@ func validSource(body []byte) (json.RawMessage, error) {
 		if err == nil {
 			return nil, badRequest("mapper_parsing_exception", "the document must be a JSON object")
 		}
-		return nil, badRequest("mapper_parsing_exception", "failed to parse the document: %s", jsonReason(err))
+		return nil, badRequest("mapper_parsing_exception", "failed to parse the document: %s", index.JSONErrorText(err))
 	}
 	if !utf8.Valid(trimmed) {
 		return nil, badRequest("mapper_parsing_exception", "failed to parse the document: it is not valid UTF-8")
@@ -155,7 +156,7 @@ func (s *Server) handleCreateDoc(c *fiber.Ctx) error {
 
 // handleGetDoc answers GET|HEAD /{index}/_doc/{id}.
 func (s *Server) handleGetDoc(c *fiber.Ctx) error {
-	if err := checkParams(c, "_source", "realtime", "refresh", "routing", "preference", "stored_fields"); err != nil {
+	if err := checkParams(c, concat(sourceParamNames, []string{"realtime", "refresh", "routing", "preference"})...); err != nil {
 		return err
 	}
 	sc := scopeOf(c)
@@ -184,17 +185,51 @@ func (s *Server) handleGetDoc(c *fiber.Ctx) error {
 		return c.SendStatus(fiber.StatusOK)
 	}
 	var b jsonBuf
+	src, include, err := index.FilterSource(doc.Source, sourceParams(c))
+	if err != nil {
+		return err
+	}
 	b.raw(`{"_index":`).val(logical).raw(`,"_id":`).val(doc.ID).raw(`,"_version":`).val(doc.Version).
 		raw(`,"_seq_no":`).val(doc.SeqNo).raw(`,"_primary_term":1,"found":true`)
-	if c.Query("_source") != "false" {
-		b.raw(`,"_source":`).source(doc.Source)
+	if include {
+		b.raw(`,"_source":`).source(src)
 	}
 	b.raw("}")
 	return sendJSON(c, fiber.StatusOK, &b)
 }
 
+// sourceParamNames are the URL parameters that filter _source.
+var sourceParamNames = []string{"_source", "_source_includes", "_source_excludes"}
+
+// sourceParams turns _source, _source_includes and _source_excludes into
+// a _source spec; nil means the whole source.
+func sourceParams(c *fiber.Ctx) json.RawMessage {
+	split := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, ",")
+	}
+	inc, exc := split(c.Query("_source_includes")), split(c.Query("_source_excludes"))
+	switch v := c.Query("_source"); {
+	case v == "true" || v == "false":
+		if inc == nil && exc == nil || v == "false" {
+			return json.RawMessage(v)
+		}
+	case v != "":
+		inc = append(split(v), inc...)
+	}
+	if inc == nil && exc == nil {
+		return nil
+	}
+	return index.SourceSpec(inc, exc)
+}
+
 // handleGetSource answers GET /{index}/_source/{id} with the bare source.
 func (s *Server) handleGetSource(c *fiber.Ctx) error {
+	if err := checkParams(c, concat(sourceParamNames, []string{"realtime", "refresh", "routing", "preference"})...); err != nil {
+		return err
+	}
 	sc := scopeOf(c)
 	logical, err := param(c, "index")
 	if err != nil {
@@ -208,8 +243,15 @@ func (s *Server) handleGetSource(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	src, include, err := index.FilterSource(doc.Source, sourceParams(c))
+	if err != nil {
+		return err
+	}
+	if !include {
+		return badRequest("action_request_validation_exception", "Validation Failed: 1: source is disabled;")
+	}
 	var b jsonBuf
-	b.source(doc.Source)
+	b.source(src)
 	return sendJSON(c, fiber.StatusOK, &b)
 }
 

@@ -3,8 +3,6 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -21,23 +19,9 @@ func decodeObject(body []byte, what string) (map[string]json.RawMessage, error) 
 		return map[string]json.RawMessage{}, nil
 	}
 	if err := json.Unmarshal(body, &m); err != nil || m == nil {
-		return nil, badRequest("parsing_exception", "%s must be a JSON object: %s", what, jsonReason(err))
+		return nil, badRequest("parsing_exception", "%s must be a JSON object: %s", what, index.JSONErrorText(err))
 	}
 	return m, nil
-}
-
-func jsonReason(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return "got null"
-	case errors.As(err, &se):
-		return fmt.Sprintf("%s at offset %d", se, se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("got %s at offset %d", te.Value, te.Offset)
-	}
-	return err.Error()
 }
 
 // indexParam returns the {index} of a single-segment route. A name

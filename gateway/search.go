@@ -29,7 +29,8 @@ var queryStringParams = []string{"df", "default_operator", "analyzer", "analyze_
 
 // searchParams are the query parameters of _search.
 var searchParams = concat([]string{"q", "from", "size", "sort", "_source", "_source_includes", "_source_excludes",
-	"track_total_hits", "rest_total_hits_as_int", "typed_keys"}, queryStringParams, expandParams, executionHints)
+	"track_total_hits", "rest_total_hits_as_int", "typed_keys", "version", "seq_no_primary_term", "track_scores"},
+	queryStringParams, expandParams, executionHints)
 
 func concat(lists ...[]string) []string {
 	var out []string
@@ -141,6 +142,16 @@ func applySearchParams(c *fiber.Ctx, req *index.SearchRequest) error {
 	}
 	if err := intArg("size", &req.Size); err != nil {
 		return err
+	}
+	for name, dst := range map[string]*bool{"version": &req.Version, "seq_no_primary_term": &req.SeqNoPrimaryTerm, "track_scores": &req.TrackScores} {
+		if !args.Has(name) {
+			continue
+		}
+		v, err := strconv.ParseBool(string(args.Peek(name)))
+		if err != nil {
+			return badRequest("illegal_argument_exception", "[%s] must be true or false", name)
+		}
+		*dst = v
 	}
 	if q := string(args.Peek("q")); q != "" {
 		qs := map[string]any{"query": q}
@@ -271,7 +282,9 @@ func typeAggregations(c *fiber.Ctx, req *index.SearchRequest, res *index.SearchR
 // writeSearch appends a search response in OpenSearch's shape. Sources
 // are copied byte for byte.
 func writeSearch(b *jsonBuf, res *index.SearchResult, took time.Duration, totalAsInt bool) {
-	b.raw(`{"took":`).val(took.Milliseconds()).raw(`,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{`)
+	b.raw(`{"took":`).val(took.Milliseconds()).raw(`,"timed_out":false,"_shards":`)
+	writeShards(b, res.Shards)
+	b.raw(`,"hits":{`)
 	if res.TotalRelation != "" {
 		if totalAsInt {
 			b.raw(`"total":`).val(res.Total).raw(",")
@@ -284,7 +297,14 @@ func writeSearch(b *jsonBuf, res *index.SearchResult, took time.Duration, totalA
 		if i > 0 {
 			b.raw(",")
 		}
-		b.raw(`{"_index":`).val(h.Index).raw(`,"_id":`).val(h.ID).raw(`,"_score":`).val(h.Score)
+		b.raw(`{"_index":`).val(h.Index).raw(`,"_id":`).val(h.ID)
+		if h.Version != nil {
+			b.raw(`,"_version":`).val(*h.Version)
+		}
+		if h.SeqNo != nil {
+			b.raw(`,"_seq_no":`).val(*h.SeqNo).raw(`,"_primary_term":1`)
+		}
+		b.raw(`,"_score":`).val(h.Score)
 		if h.Source != nil {
 			b.raw(`,"_source":`).source(h.Source)
 		}
@@ -299,6 +319,29 @@ func writeSearch(b *jsonBuf, res *index.SearchResult, took time.Duration, totalA
 	b.raw("]}")
 	if res.Aggregations != nil {
 		b.raw(`,"aggregations":`).source(res.Aggregations)
+	}
+	b.raw("}")
+}
+
+// writeShards appends the _shards object: one shard per index searched,
+// with the failures of indices whose part of the search failed.
+func writeShards(b *jsonBuf, sh index.Shards) {
+	b.raw(`{"total":`).val(sh.Total).raw(`,"successful":`).val(sh.Successful).raw(`,"skipped":0,"failed":`).val(sh.Failed)
+	if len(sh.Failures) > 0 {
+		b.raw(`,"failures":[`)
+		for i, f := range sh.Failures {
+			if i > 0 {
+				b.raw(",")
+			}
+			b.raw(`{"shard":0,"index":`).val(f.Index).raw(`,"reason":`)
+			if f.Reason != nil {
+				b.raw(`{"type":`).val(f.Reason.Type).raw(`,"reason":`).val(f.Reason.Reason).raw("}")
+			} else {
+				b.raw("null")
+			}
+			b.raw("}")
+		}
+		b.raw("]")
 	}
 	b.raw("}")
 }
@@ -331,13 +374,15 @@ func (s *Server) handleCount(c *fiber.Ctx) error {
 		return err
 	}
 	var b jsonBuf
-	b.raw(`{"count":`).val(res.Total).raw(`,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0}}`)
+	b.raw(`{"count":`).val(res.Total).raw(`,"_shards":`)
+	writeShards(&b, res.Shards)
+	b.raw("}")
 	return sendJSON(c, fiber.StatusOK, &b)
 }
 
 // handleMget answers GET|POST /_mget and /{index}/_mget.
 func (s *Server) handleMget(c *fiber.Ctx) error {
-	if err := checkParams(c, "_source", "realtime", "refresh", "routing", "preference", "stored_fields"); err != nil {
+	if err := checkParams(c, concat(sourceParamNames, []string{"realtime", "refresh", "routing", "preference"})...); err != nil {
 		return err
 	}
 	sc := scopeOf(c)
@@ -356,7 +401,7 @@ func (s *Server) handleMget(c *fiber.Ctx) error {
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		return badRequest("parsing_exception", "the mget body must be {\"docs\": [...]} or {\"ids\": [...]}: %s", jsonReason(err))
+		return badRequest("parsing_exception", "the mget body must be {\"docs\": [...]} or {\"ids\": [...]}: %s", index.JSONErrorText(err))
 	}
 	for _, id := range body.IDs {
 		body.Docs = append(body.Docs, struct {
@@ -368,6 +413,7 @@ func (s *Server) handleMget(c *fiber.Ctx) error {
 	if len(body.Docs) == 0 {
 		return badRequest("action_request_validation_exception", "Validation Failed: 1: no documents to get;")
 	}
+	urlSpec := sourceParams(c)
 	var b jsonBuf
 	b.raw(`{"docs":[`)
 	for i, d := range body.Docs {
@@ -388,8 +434,16 @@ func (s *Server) handleMget(c *fiber.Ctx) error {
 		case err == nil:
 			b.raw(`{"_index":`).val(name).raw(`,"_id":`).val(doc.ID).raw(`,"_version":`).val(doc.Version).
 				raw(`,"_seq_no":`).val(doc.SeqNo).raw(`,"_primary_term":1,"found":true`)
-			if string(d.Source) != "false" {
-				b.raw(`,"_source":`).source(doc.Source)
+			spec := d.Source
+			if spec == nil {
+				spec = urlSpec
+			}
+			src, include, err := index.FilterSource(doc.Source, spec)
+			if err != nil {
+				return err
+			}
+			if include {
+				b.raw(`,"_source":`).source(src)
 			}
 			b.raw("}")
 		case errors.As(err, &ie) && errors.Is(err, index.ErrNotFound) && ie.Type != "index_not_found_exception":
@@ -439,7 +493,7 @@ func (s *Server) handleMsearch(c *fiber.Ctx) error {
 	for i := 0; i < len(lines); i += 2 {
 		var h map[string]json.RawMessage
 		if err := json.Unmarshal(lines[i], &h); err != nil {
-			return badRequest("illegal_argument_exception", "Malformed msearch header on line [%d]: %s", i+1, jsonReason(err))
+			return badRequest("illegal_argument_exception", "Malformed msearch header on line [%d]: %s", i+1, index.JSONErrorText(err))
 		}
 		p := pair{expr: def, header: map[string]string{}}
 		for k, v := range h {
@@ -472,7 +526,7 @@ func (s *Server) handleMsearch(c *fiber.Ctx) error {
 		}
 		if !json.Valid(lines[i+1]) {
 			var v any
-			return badRequest("illegal_argument_exception", "Malformed msearch body on line [%d]: %s", i+2, jsonReason(json.Unmarshal(lines[i+1], &v)))
+			return badRequest("illegal_argument_exception", "Malformed msearch body on line [%d]: %s", i+2, index.JSONErrorText(json.Unmarshal(lines[i+1], &v)))
 		}
 		p.req, p.err = index.ParseSearchRequest(lines[i+1])
 		if p.err == nil {

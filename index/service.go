@@ -412,6 +412,15 @@ func (v *View) SearchEntries(ctx context.Context, entries []Entry, req *SearchRe
 		}
 		return nil, err
 	}
+	for i, f := range res.Shards.Failures {
+		l := logical[f.Index]
+		res.Shards.Failures[i].Index = l
+		if f.Reason != nil {
+			if e, ok := scrub(f.Reason, f.Index, l).(*Error); ok {
+				res.Shards.Failures[i].Reason = e
+			}
+		}
+	}
 	for i := range res.Hits {
 		if l, ok := logical[res.Hits[i].Index]; ok {
 			res.Hits[i].Index = l
