@@ -371,6 +371,9 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	r = s.Do(t, "POST", "/tm/_search?timeout=soon", tok, "analysts", `{}`)
 	mustStatus(t, r, 400)
+	mustStatus(t, s.Do(t, "POST", "/tm/_search", tok, "analysts", `{"timeout":"1ns"}`), 504)
+	mustStatus(t, s.Do(t, "POST", "/tm/_search", tok, "analysts", `{"timeout":"10s"}`), 200)
+	mustStatus(t, s.Do(t, "POST", "/tm/_search", tok, "analysts", `{"timeout":10}`), 400)
 }
 
 func TestTypedKeysAndExpandOptions(t *testing.T) {

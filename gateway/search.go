@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,7 +81,8 @@ func expandOptions(get func(string) string) (index.ExpandOptions, error) {
 	return o, nil
 }
 
-// searchIn expands expr with the request's options and searches it.
+// searchIn expands expr with the request's options and searches it,
+// within the body's timeout when it has one.
 func searchIn(c *fiber.Ctx, sc *scope, expr string, get func(string) string, req *index.SearchRequest) (*index.SearchResult, error) {
 	o, err := expandOptions(get)
 	if err != nil {
@@ -90,7 +92,13 @@ func searchIn(c *fiber.Ctx, sc *scope, expr string, get func(string) string, req
 	if err != nil {
 		return nil, err
 	}
-	return sc.view.SearchEntries(c.UserContext(), entries, req)
+	ctx := c.UserContext()
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
+	return sc.view.SearchEntries(ctx, entries, req)
 }
 
 // queryArg returns a query parameter, copied.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 )
 
 // SearchRequest is an OpenSearch search body. Query, Aggs, Sort, Source,
@@ -39,6 +40,10 @@ type SearchRequest struct {
 	// SeqNoPrimaryTerm asks for each hit's sequence number (Hit.SeqNo);
 	// the primary term is always 1.
 	SeqNoPrimaryTerm bool
+	// Timeout is the body's "timeout": the caller bounds the search by
+	// it (zero means none). tenantgate fails the request when it runs
+	// out rather than returning partial results.
+	Timeout time.Duration
 	// TrackScores computes scores (Hit.Score, MaxScore) even when hits
 	// are sorted by fields.
 	TrackScores bool
@@ -110,6 +115,16 @@ func ParseSearchRequest(body []byte) (*SearchRequest, error) {
 			req.Highlight = v
 		case "track_total_hits":
 			req.TrackTotalHits = v
+		case "timeout":
+			var str string
+			d, err := time.Duration(0), json.Unmarshal(v, &str)
+			if err == nil {
+				d, err = time.ParseDuration(str)
+			}
+			if err != nil || d <= 0 {
+				return nil, Invalidf("parsing_exception", "[timeout] must be a positive time such as \"500ms\" or \"10s\"")
+			}
+			req.Timeout = d
 		case "version", "seq_no_primary_term", "track_scores":
 			var b bool
 			if err := json.Unmarshal(v, &b); err != nil {
