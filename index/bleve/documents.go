@@ -32,7 +32,7 @@ var metadataFields = map[string]bool{
 const (
 	optsText     = bindex.IndexField | bindex.IncludeTermVectors
 	optsExact    = bindex.IndexField | bindex.DocValues
-	optsMeta     = bindex.IndexField | bindex.StoreField | bindex.DocValues
+	optsMeta     = bindex.StoreField
 	optsSource   = bindex.StoreField
 	optsFieldNam = bindex.IndexField
 )
