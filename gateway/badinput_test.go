@@ -52,6 +52,8 @@ func TestBadInputLosesNothing(t *testing.T) {
 		{"type mismatch", "PUT", "/keep/_doc/d1", `{"n":"not a number"}`, 400, "n"},
 		{"malformed search JSON", "POST", "/keep/_search", `{"query":`, 400, "not a JSON object"},
 		{"unknown query type", "POST", "/keep/_search", `{"query":{"fuzzy_magic":{"msg":"x"}}}`, 400, "fuzzy_magic"},
+		{"named query", "POST", "/keep/_search", `{"query":{"match":{"msg":{"query":"x","_name":"n"}}}}`, 400, "_name"},
+		{"named term query", "POST", "/keep/_search", `{"query":{"term":{"msg":"x","_name":"n"}}}`, 400, "_name"},
 		{"unknown search key", "POST", "/keep/_search", `{"qeury":{}}`, 400, "qeury"},
 		{"size over window", "POST", "/keep/_search", `{"size":10001}`, 400, "Result window is too large"},
 		{"from+size over window", "GET", "/keep/_search?from=9990&size=20", "", 400, "Result window is too large"},

@@ -22,7 +22,7 @@ func TestValidateName(t *testing.T) {
 		}
 	}
 	bad := []string{"", ".", "..", "Logs", "a b", "a*b", "a?b", `a"b`, "a<b", "a>b", "a|b", "a,b", "a#b", "a:b", `a\b`, "a/b",
-		"_x", "-x", "+x", ".kibana", strings.Repeat("a", 256)}
+		"_x", "-x", "+x", ".kibana", "a\x00b", "tab\tname", "del\x7f", strings.Repeat("a", 256)}
 	for _, n := range bad {
 		err := index.ValidateName(n, false)
 		if !errors.Is(err, index.ErrInvalid) {

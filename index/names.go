@@ -33,6 +33,8 @@ func ValidateName(name string, system bool) error {
 		return bad("index name is too long, (" + strconv.Itoa(len(name)) + " > 255)")
 	case strings.ToLower(name) != name:
 		return bad("must be lowercase")
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return bad("must not contain control characters")
 	case strings.ContainsAny(name, `\/*?"<>|,# :`):
 		return bad(`must not contain the following characters [ , ", *, \, <, |, ,, >, /, ?, #, :]`)
 	case strings.HasPrefix(name, "_") || strings.HasPrefix(name, "-") || strings.HasPrefix(name, "+"):

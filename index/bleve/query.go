@@ -237,14 +237,18 @@ func (t *translator) parse(raw json.RawMessage) (query.Query, error) {
 }
 
 // params decodes the parameters of a query and refuses unknown ones.
-// "boost" and "_name" are always accepted.
+// "boost" is always accepted. "_name" is refused: hits carry no
+// matched_queries, and a name that silently does nothing would mislead.
 func (t *translator) params(typ string, body json.RawMessage, allowed map[string]bool) (map[string]json.RawMessage, error) {
 	obj, keys, err := object(body, typ)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range keys {
-		if k == "boost" || k == "_name" || allowed[k] {
+		if k == "_name" {
+			return nil, parsingErr("[%s] query: named queries ([_name]) are not supported by tenantgate", typ)
+		}
+		if k == "boost" || allowed[k] {
 			continue
 		}
 		return nil, parsingErr("[%s] query does not support [%s]", typ, k)
@@ -284,7 +288,10 @@ func fieldBody(typ string, body json.RawMessage) (string, json.RawMessage, error
 	}
 	var fields []string
 	for _, k := range keys {
-		if k != "boost" && k != "_name" {
+		if k == "_name" {
+			return "", nil, parsingErr("[%s] query: named queries ([_name]) are not supported by tenantgate", typ)
+		}
+		if k != "boost" {
 			fields = append(fields, k)
 		}
 	}
