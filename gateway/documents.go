@@ -83,14 +83,7 @@ func (s *Server) applyOne(c *fiber.Ctx, logical string, op index.Op) error {
 
 // handleIndexDoc answers PUT|POST /{index}/_doc/{id} and POST /{index}/_doc.
 func (s *Server) handleIndexDoc(c *fiber.Ctx) error {
-	if err := checkParams(c, writeParams...); err != nil {
-		return err
-	}
-	logical, err := param(c, "index")
-	if err != nil {
-		return err
-	}
-	id, err := param(c, "id")
+	logical, id, err := docRequest(c, writeParams...)
 	if err != nil {
 		return err
 	}
@@ -119,6 +112,19 @@ func (s *Server) handleIndexDoc(c *fiber.Ctx) error {
 	return s.applyOne(c, logical, op)
 }
 
+// docRequest checks a document route's query parameters against
+// allowed and returns its {index} and {id}, unescaped and copied.
+func docRequest(c *fiber.Ctx, allowed ...string) (logical, id string, err error) {
+	if err = checkParams(c, allowed...); err != nil {
+		return "", "", err
+	}
+	if logical, err = param(c, "index"); err != nil {
+		return "", "", err
+	}
+	id, err = param(c, "id")
+	return logical, id, err
+}
+
 // checkID refuses ids OpenSearch refuses: empty when given, or longer
 // than 512 bytes.
 func checkID(id string, given bool) error {
@@ -133,14 +139,7 @@ func checkID(id string, given bool) error {
 
 // handleCreateDoc answers PUT|POST /{index}/_create/{id}.
 func (s *Server) handleCreateDoc(c *fiber.Ctx) error {
-	if err := checkParams(c, writeParams...); err != nil {
-		return err
-	}
-	logical, err := param(c, "index")
-	if err != nil {
-		return err
-	}
-	id, err := param(c, "id")
+	logical, id, err := docRequest(c, writeParams...)
 	if err != nil {
 		return err
 	}
@@ -156,15 +155,8 @@ func (s *Server) handleCreateDoc(c *fiber.Ctx) error {
 
 // handleGetDoc answers GET|HEAD /{index}/_doc/{id}.
 func (s *Server) handleGetDoc(c *fiber.Ctx) error {
-	if err := checkParams(c, concat(sourceParamNames, []string{"realtime", "refresh", "routing", "preference"})...); err != nil {
-		return err
-	}
 	sc := scopeOf(c)
-	logical, err := param(c, "index")
-	if err != nil {
-		return err
-	}
-	id, err := param(c, "id")
+	logical, id, err := docRequest(c, readDocParams...)
 	if err != nil {
 		return err
 	}
@@ -201,6 +193,9 @@ func (s *Server) handleGetDoc(c *fiber.Ctx) error {
 // sourceParamNames are the URL parameters that filter _source.
 var sourceParamNames = []string{"_source", "_source_includes", "_source_excludes"}
 
+// readDocParams are the query parameters of the document read routes.
+var readDocParams = concat(sourceParamNames, []string{"realtime", "refresh", "routing", "preference"})
+
 // sourceParams turns _source, _source_includes and _source_excludes into
 // a _source spec; nil means the whole source.
 func sourceParams(c *fiber.Ctx) json.RawMessage {
@@ -227,15 +222,8 @@ func sourceParams(c *fiber.Ctx) json.RawMessage {
 
 // handleGetSource answers GET /{index}/_source/{id} with the bare source.
 func (s *Server) handleGetSource(c *fiber.Ctx) error {
-	if err := checkParams(c, concat(sourceParamNames, []string{"realtime", "refresh", "routing", "preference"})...); err != nil {
-		return err
-	}
 	sc := scopeOf(c)
-	logical, err := param(c, "index")
-	if err != nil {
-		return err
-	}
-	id, err := param(c, "id")
+	logical, id, err := docRequest(c, readDocParams...)
 	if err != nil {
 		return err
 	}
@@ -257,14 +245,7 @@ func (s *Server) handleGetSource(c *fiber.Ctx) error {
 
 // handleDeleteDoc answers DELETE /{index}/_doc/{id}.
 func (s *Server) handleDeleteDoc(c *fiber.Ctx) error {
-	if err := checkParams(c, writeParams...); err != nil {
-		return err
-	}
-	logical, err := param(c, "index")
-	if err != nil {
-		return err
-	}
-	id, err := param(c, "id")
+	logical, id, err := docRequest(c, writeParams...)
 	if err != nil {
 		return err
 	}
@@ -289,14 +270,7 @@ func (s *Server) handleDeleteDoc(c *fiber.Ctx) error {
 // handleUpdateDoc answers POST /{index}/_update/{id} with a partial
 // document ("doc"), optionally "doc_as_upsert" or "upsert".
 func (s *Server) handleUpdateDoc(c *fiber.Ctx) error {
-	if err := checkParams(c, append(writeParams, "retry_on_conflict", "_source")...); err != nil {
-		return err
-	}
-	logical, err := param(c, "index")
-	if err != nil {
-		return err
-	}
-	id, err := param(c, "id")
+	logical, id, err := docRequest(c, concat(writeParams, []string{"retry_on_conflict", "_source"})...)
 	if err != nil {
 		return err
 	}

@@ -390,7 +390,7 @@ func (s *Server) handleCount(c *fiber.Ctx) error {
 
 // handleMget answers GET|POST /_mget and /{index}/_mget.
 func (s *Server) handleMget(c *fiber.Ctx) error {
-	if err := checkParams(c, concat(sourceParamNames, []string{"realtime", "refresh", "routing", "preference"})...); err != nil {
+	if err := checkParams(c, readDocParams...); err != nil {
 		return err
 	}
 	sc := scopeOf(c)
