@@ -102,17 +102,8 @@ func (s *Server) handleGetIndex(c *fiber.Ctx) error {
 		}
 		return c.SendStatus(fiber.StatusOK)
 	}
-	entries, err := sc.view.Expand(name)
-	if err != nil {
-		return err
-	}
-	out := map[string]any{}
-	for _, e := range entries {
-		m, err := sc.view.Mapping(c.UserContext(), e.Logical)
-		if err != nil {
-			return err
-		}
-		out[e.Logical] = fiber.Map{
+	return perIndex(c, sc, name, func(e index.Entry, m *index.Mapping) any {
+		return fiber.Map{
 			"aliases":  fiber.Map{},
 			"mappings": mappingJSON(m),
 			"settings": fiber.Map{"index": fiber.Map{
@@ -121,8 +112,7 @@ func (s *Server) handleGetIndex(c *fiber.Ctx) error {
 				"max_result_window": strconv.Itoa(s.cfg.Limits.MaxResultWindow),
 			}},
 		}
-	}
-	return c.JSON(out)
+	})
 }
 
 // mappingJSON returns m for output; an empty mapping is {} as in
@@ -179,17 +169,25 @@ func (s *Server) handleGetMapping(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	entries, err := sc.view.Expand(name)
+	return perIndex(c, sc, name, func(_ index.Entry, m *index.Mapping) any {
+		return fiber.Map{"mappings": mappingJSON(m)}
+	})
+}
+
+// perIndex answers with one object per index that expr names, keyed by
+// logical name and built by describe from the index's mapping.
+func perIndex(c *fiber.Ctx, sc *scope, expr string, describe func(index.Entry, *index.Mapping) any) error {
+	entries, err := sc.view.Expand(expr)
 	if err != nil {
 		return err
 	}
-	out := map[string]any{}
+	out := make(map[string]any, len(entries))
 	for _, e := range entries {
 		m, err := sc.view.Mapping(c.UserContext(), e.Logical)
 		if err != nil {
 			return err
 		}
-		out[e.Logical] = fiber.Map{"mappings": mappingJSON(m)}
+		out[e.Logical] = describe(e, m)
 	}
 	return c.JSON(out)
 }
