@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/internal/testserver"
 )
 
@@ -530,4 +531,14 @@ func TestSourceFilteringVersionsAndShardFailures(t *testing.T) {
 	if hit := get(t, r.JSON(t), "hits.hits").([]any)[0].(map[string]any); hit["_score"] == nil {
 		t.Errorf("track_scores: %s", r.Body)
 	}
+}
+
+func TestTenancyConfig(t *testing.T) {
+	s := testserver.Start(t, func(c *config.Config) { c.Multitenancy.Preferred = []string{"executive", "analysts"} })
+	r := s.Do(t, "GET", "/_plugins/_security/api/tenancy/config", testserver.Token(t, "carol"), "", nil)
+	mustStatus(t, r, 200)
+	if string(r.Body) != `{"default_tenant":"global","global_tenant_enabled":true,"multitenancy_enabled":true,"preferred_tenants":["executive","analysts"],"private_tenant_enabled":true}` {
+		t.Fatalf("tenancy config: %s", r.Body)
+	}
+	mustStatus(t, s.Do(t, "GET", "/_plugins/_security/api/tenancy/config", "", "", nil), 401)
 }

@@ -29,6 +29,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	for _, prefix := range []string{"/_plugins/_security", "/_opendistro/_security"} {
 		app.Get(prefix+"/authinfo", s.handleAuthinfo)
 		app.Post(prefix+"/authinfo", s.handleAuthinfo)
+		app.Get(prefix+"/api/tenancy/config", s.handleTenancyConfig)
 	}
 	read(fiber.MethodGet, "/_cat/indices", s.handleCatIndices)
 	read(fiber.MethodGet, "/_cat/indices/:index", s.handleCatIndices)
