@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tenantgate/tenantgate/policy"
+	"github.com/tenantgate/tenantgate/webui"
 )
 
 // routes registers every route. Each tenant-scoped route is classified
@@ -16,6 +17,14 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	app := s.app
 	app.Use(s.observe)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	// The web UI is static and public; every API call it makes carries the
+	// user's token. Registered before authentication so /app loads signed out.
+	ui := adaptor.HTTPHandler(webui.Handler())
+	for _, path := range []string{webui.Prefix, webui.Prefix + "/*"} {
+		app.Get(path, ui)
+		app.Head(path, ui)
+	}
 
 	app.Use(s.authenticate)
 
