@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/tenantgate/tenantgate/auth"
+	"github.com/tenantgate/tenantgate/dashboards"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/tenants"
 )
@@ -58,15 +61,40 @@ type errorCause struct {
 	Index  string `json:"index,omitempty"`
 }
 
+// osdError is OpenSearch Dashboards' error shape, used for its API
+// (/api/…) and short links (/goto/…):
+// {"statusCode":404,"error":"Not Found","message":"Saved object [dashboard/x] not found"}.
+type osdError struct {
+	StatusCode int    `json:"statusCode"`
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+}
+
+// osdRoute reports whether the request is for OpenSearch Dashboards' API,
+// whose errors have OpenSearch Dashboards' shape.
+func osdRoute(c *fiber.Ctx) bool {
+	p := c.Path()
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/goto/")
+}
+
 // classify maps any error to a status, an OpenSearch type and a reason
 // safe for the client. It is the only place that decides statuses.
 func classify(err error) (status int, typ, reason, idx string) {
 	var ge *Error
 	var ie *index.Error
 	var fe *fiber.Error
+	var de *dashboards.Error
 	switch {
 	case errors.As(err, &ge):
 		return ge.Status, ge.Type, ge.Reason, ""
+	case errors.As(err, &de):
+		switch {
+		case errors.Is(de.Kind, dashboards.ErrNotFound):
+			return fiber.StatusNotFound, "not_found", de.Message, ""
+		case errors.Is(de.Kind, dashboards.ErrConflict):
+			return fiber.StatusConflict, "conflict", de.Message, ""
+		}
+		return fiber.StatusBadRequest, "bad_request", de.Message, ""
 	case errors.As(err, &ie):
 		status := fiber.StatusInternalServerError
 		switch {
@@ -121,6 +149,12 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	if status == fiber.StatusUnauthorized {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="tenantgate"`)
+	}
+	if osdRoute(c) {
+		if status >= 500 {
+			reason = fmt.Sprintf("An internal server error occurred (request id %s)", requestID(c))
+		}
+		return c.Status(status).JSON(osdError{StatusCode: status, Error: utils.StatusMessage(status), Message: reason})
 	}
 	var body errorBody
 	body.Error.Type, body.Error.Reason, body.Error.Index = typ, reason, idx

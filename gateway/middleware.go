@@ -210,29 +210,42 @@ func canonicalTenant(name string) string {
 // the one choke point for tenant scoping: handlers only see the View it
 // puts in the request.
 func (s *Server) authorize(action policy.Action) fiber.Handler {
-	name := "read"
-	if action == policy.Write {
-		name = "write"
-	}
 	return func(c *fiber.Ctx) error {
 		cl := callerOf(c)
 		requested, err := requestedTenant(c)
 		if err != nil {
 			return err
 		}
-		ref, err := s.resolver.Resolve(requested, cl.principal.Name)
+		ref, err := s.decide(cl, requested, action)
 		if err != nil {
-			if errors.Is(err, tenants.ErrForbidden) {
-				return forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
-			}
 			return err
-		}
-		if !s.allowed(cl, ref, action) {
-			return forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
 		}
 		c.Locals(keyScope, &scope{caller: cl, tenant: ref, view: s.index.View(ref)})
 		return c.Next()
 	}
+}
+
+// decide resolves the tenant a caller names ("" for the default) and asks
+// the policy whether they may perform action there. It is authorize's
+// decision, also used by handlers that act in a second tenant (the copy
+// of saved objects); a tenant that does not exist and one the caller may
+// not use give the same 403.
+func (s *Server) decide(cl *caller, requested string, action policy.Action) (tenants.Ref, error) {
+	name := "read"
+	if action == policy.Write {
+		name = "write"
+	}
+	ref, err := s.resolver.Resolve(requested, cl.principal.Name)
+	if err != nil {
+		if errors.Is(err, tenants.ErrForbidden) {
+			return ref, forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
+		}
+		return ref, err
+	}
+	if !s.allowed(cl, ref, action) {
+		return ref, forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
+	}
+	return ref, nil
 }
 
 // allowed asks the policy, the one decision point, whether the caller

@@ -77,6 +77,29 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	write(fiber.MethodPost, "/:index/_bulk", s.handleBulk)
 	write(fiber.MethodPut, "/:index/_bulk", s.handleBulk)
 
+	// OpenSearch Dashboards' API: saved objects and short links
+	// (savedobjects.go), before /:index. Every non-GET /api call needs the
+	// osd-xsrf header. GET, _find, _bulk_get and _export read; _copy reads
+	// its source here and asks for write on its target tenant itself;
+	// shorten_url reads (a read-only member may create short links, and
+	// only url objects are written); everything else writes.
+	app.Use("/api", s.requireXSRF)
+	read(fiber.MethodGet, "/api/saved_objects/_find", s.handleFind)
+	read(fiber.MethodPost, "/api/saved_objects/_bulk_get", s.handleBulkGet)
+	read(fiber.MethodPost, "/api/saved_objects/_export", s.handleExport)
+	read(fiber.MethodPost, "/api/saved_objects/_copy", s.handleCopy)
+	write(fiber.MethodPost, "/api/saved_objects/_bulk_create", s.handleBulkCreate)
+	write(fiber.MethodPost, "/api/saved_objects/_bulk_update", s.handleBulkUpdate)
+	write(fiber.MethodPost, "/api/saved_objects/_import", s.handleImport)
+	write(fiber.MethodPost, "/api/saved_objects/_resolve_import_errors", s.handleResolveImportErrors)
+	read(fiber.MethodGet, "/api/saved_objects/:type/:id", s.handleGetObject)
+	write(fiber.MethodPost, "/api/saved_objects/:type/:id?", s.handleCreateObject)
+	write(fiber.MethodPut, "/api/saved_objects/:type/:id", s.handleUpdateObject)
+	write(fiber.MethodDelete, "/api/saved_objects/:type/:id", s.handleDeleteObject)
+	read(fiber.MethodPost, "/api/shorten_url", s.handleShortenURL)
+	read(fiber.MethodGet, "/api/short_url/:id", s.handleGetShortURL)
+	read(fiber.MethodGet, "/goto/:id", s.handleGoto)
+
 	// Indices.
 	write(fiber.MethodPut, "/:index", s.handleCreateIndex)
 	read(fiber.MethodGet, "/:index", s.handleGetIndex)
