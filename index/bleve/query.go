@@ -232,6 +232,8 @@ func (t *translator) parse(raw json.RawMessage) (query.Query, error) {
 		return t.constantScore(body)
 	case "query_string", "simple_query_string":
 		return t.queryString(typ, body)
+	case "kql":
+		return t.kql(body)
 	}
 	return nil, parsingErr("unknown query [%s]", typ)
 }
