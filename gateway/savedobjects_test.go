@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -170,4 +171,205 @@ func TestSavedObjectsCRUD(t *testing.T) {
 	wantOSDError(t, o.do(t, "DELETE", "/api/saved_objects/dashboard/dash1", nil), 404, "Saved object [dashboard/dash1] not found")
 	// A tenant without any saved object yet.
 	wantOSDError(t, o.in("executive").do(t, "GET", "/api/saved_objects/dashboard/dash1", nil), 404, "Saved object [dashboard/dash1] not found")
+}
+
+func ids(t *testing.T, m map[string]any) []string {
+	t.Helper()
+	var out []string
+	for _, o := range m["saved_objects"].([]any) {
+		out = append(out, o.(map[string]any)["id"].(string))
+	}
+	return out
+}
+
+func TestSavedObjectsFind(t *testing.T) {
+	s := testserver.Start(t)
+	o := newOSD(t, s, alice, "analysts")
+	seedObjects(t, o)
+	for _, title := range []string{"Alpha errors", "Beta latency", "Gamma errors", "Delta traffic"} {
+		body := strings.Replace(visBody, "Requests per minute", title, 1)
+		want(t, o.do(t, "POST", "/api/saved_objects/visualization/"+strings.ToLower(strings.Fields(title)[0]), body), 200)
+	}
+	// An object of another type that mentions "errors" must not show up.
+	want(t, o.do(t, "POST", "/api/saved_objects/search/s1", `{"attributes":{"title":"errors search"}}`), 200)
+
+	t.Run("type and paging", func(t *testing.T) {
+		m := want(t, o.do(t, "GET", "/api/saved_objects/_find?type=visualization&per_page=2&page=2&sort_field=title", nil), 200)
+		if m["total"] != float64(5) || m["page"] != float64(2) || m["per_page"] != float64(2) {
+			t.Errorf("find: %v", m)
+		}
+		if got := ids(t, m); !slices.Equal(got, []string{"delta", "gamma"}) {
+			t.Errorf("page 2 sorted by title = %v, want [delta gamma]", got)
+		}
+		m = want(t, o.do(t, "GET", "/api/saved_objects/_find?type=visualization&sort_field=title&sort_order=desc&per_page=1", nil), 200)
+		if got := ids(t, m); !slices.Equal(got, []string{"vis1"}) {
+			t.Errorf("first by title desc = %v, want [vis1] (Requests per minute)", got)
+		}
+	})
+	t.Run("search", func(t *testing.T) {
+		m := want(t, o.do(t, "GET", "/api/saved_objects/_find?type=visualization&search=errors&search_fields=title&sort_field=title", nil), 200)
+		if got := ids(t, m); !slices.Equal(got, []string{"alpha", "gamma"}) {
+			t.Errorf("search errors = %v", got)
+		}
+		m = want(t, o.do(t, "GET", "/api/saved_objects/_find?type=visualization&type=search&search=err*", nil), 200)
+		if got := ids(t, m); len(got) != 3 || !slices.Contains(got, "s1") {
+			t.Errorf("search err* over two types = %v", got)
+		}
+		m = want(t, o.do(t, "GET", "/api/saved_objects/_find?type=visualization&search=alpha%20errors&default_search_operator=AND", nil), 200)
+		if got := ids(t, m); !slices.Equal(got, []string{"alpha"}) {
+			t.Errorf("AND search = %v", got)
+		}
+	})
+	t.Run("has_reference and fields", func(t *testing.T) {
+		m := want(t, o.do(t, "GET", `/api/saved_objects/_find?type=dashboard&has_reference=`+`%7B%22type%22%3A%22visualization%22%2C%22id%22%3A%22vis1%22%7D`, nil), 200)
+		if got := ids(t, m); !slices.Equal(got, []string{"dash1"}) {
+			t.Errorf("has_reference vis1 = %v", got)
+		}
+		m = want(t, o.do(t, "GET", `/api/saved_objects/_find?type=dashboard&has_reference=`+`%7B%22type%22%3A%22index-pattern%22%2C%22id%22%3A%22vis1%22%7D`, nil), 200)
+		if m["total"] != float64(0) {
+			t.Errorf("has_reference with the wrong type matched: %v", m)
+		}
+		m = want(t, o.do(t, "GET", "/api/saved_objects/_find?type=dashboard&fields=title", nil), 200)
+		attrs := m["saved_objects"].([]any)[0].(map[string]any)["attributes"].(map[string]any)
+		if len(attrs) != 1 || attrs["title"] != "Web overview" {
+			t.Errorf("fields=title gave attributes %v", attrs)
+		}
+	})
+	t.Run("bad requests", func(t *testing.T) {
+		wantOSDError(t, o.do(t, "GET", "/api/saved_objects/_find", nil), 400, "[request query.type]")
+		wantOSDError(t, o.do(t, "GET", "/api/saved_objects/_find?type=dashboard&bogus=1", nil), 400, "bogus")
+		wantOSDError(t, o.do(t, "GET", "/api/saved_objects/_find?type=dashboard&type=visualization&sort_field=title", nil), 400, "not a root property")
+		m := want(t, o.do(t, "GET", "/api/saved_objects/_find?type=widget", nil), 200)
+		if m["total"] != float64(0) {
+			t.Errorf("unknown type found %v", m)
+		}
+	})
+}
+
+func TestSavedObjectsBulk(t *testing.T) {
+	s := testserver.Start(t)
+	o := newOSD(t, s, alice, "analysts")
+	seedObjects(t, o)
+
+	m := want(t, o.do(t, "POST", "/api/saved_objects/_bulk_create", `[
+		{"type":"index-pattern","id":"ip2","attributes":{"title":"metrics-*"}},
+		{"type":"index-pattern","id":"ip1","attributes":{"title":"dup"}},
+		{"type":"widget","id":"w","attributes":{}}]`), 200)
+	items := m["saved_objects"].([]any)
+	if items[0].(map[string]any)["version"] == nil {
+		t.Errorf("created item: %v", items[0])
+	}
+	if e := items[1].(map[string]any)["error"].(map[string]any); e["statusCode"] != float64(409) || e["message"] != "Saved object [index-pattern/ip1] conflict" {
+		t.Errorf("conflict item: %v", items[1])
+	}
+	if e := items[2].(map[string]any)["error"].(map[string]any); e["statusCode"] != float64(400) {
+		t.Errorf("unsupported item: %v", items[2])
+	}
+	want(t, o.do(t, "POST", "/api/saved_objects/_bulk_create?overwrite=true", `[{"type":"index-pattern","id":"ip1","attributes":{"title":"logs-*"}}]`), 200)
+
+	m = want(t, o.do(t, "POST", "/api/saved_objects/_bulk_get", `[{"type":"dashboard","id":"dash1"},{"type":"visualization","id":"missing"}]`), 200)
+	items = m["saved_objects"].([]any)
+	if items[0].(map[string]any)["id"] != "dash1" || items[0].(map[string]any)["attributes"] == nil {
+		t.Errorf("bulk_get found: %v", items[0])
+	}
+	if e := items[1].(map[string]any)["error"].(map[string]any); e["statusCode"] != float64(404) || e["message"] != "Saved object [visualization/missing] not found" {
+		t.Errorf("bulk_get missing: %v", items[1])
+	}
+
+	stale := items[0].(map[string]any)["version"].(string)
+	want(t, o.do(t, "PUT", "/api/saved_objects/dashboard/dash1", `{"attributes":{"title":"v2"}}`), 200)
+	m = want(t, o.do(t, "POST", "/api/saved_objects/_bulk_update", `[
+		{"type":"index-pattern","id":"ip2","attributes":{"title":"metrics-2-*"}},
+		{"type":"dashboard","id":"dash1","attributes":{"title":"lost"},"version":"`+stale+`"},
+		{"type":"search","id":"nope","attributes":{"title":"x"}}]`), 200)
+	items = m["saved_objects"].([]any)
+	if items[0].(map[string]any)["attributes"].(map[string]any)["title"] != "metrics-2-*" {
+		t.Errorf("bulk_update ok item: %v", items[0])
+	}
+	if e := items[1].(map[string]any)["error"].(map[string]any); e["statusCode"] != float64(409) {
+		t.Errorf("bulk_update stale item: %v", items[1])
+	}
+	if e := items[2].(map[string]any)["error"].(map[string]any); e["statusCode"] != float64(404) {
+		t.Errorf("bulk_update missing item: %v", items[2])
+	}
+}
+
+func TestSavedObjectsXSRF(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, alice.name, alice.roles...)
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/api/saved_objects/index-pattern/ip1", indexPatternBody},
+		{"PUT", "/api/saved_objects/index-pattern/ip1", `{"attributes":{}}`},
+		{"DELETE", "/api/saved_objects/index-pattern/ip1", ""},
+		{"POST", "/api/saved_objects/_bulk_get", `[]`},
+		{"POST", "/api/shorten_url", `{"url":"/app/x"}`},
+	} {
+		var body any
+		if c.body != "" {
+			body = c.body
+		}
+		wantOSDError(t, s.Do(t, c.method, c.path, tok, "analysts", body), 400, "Request must contain a osd-xsrf header.")
+	}
+	// Any value will do, as in OpenSearch Dashboards; GET needs none.
+	want(t, s.Do(t, "POST", "/api/saved_objects/index-pattern/ip1", tok, "analysts", indexPatternBody, "osd-xsrf", "anything"), 200)
+	want(t, s.Do(t, "GET", "/api/saved_objects/index-pattern/ip1", tok, "analysts", nil), 200)
+	// Errors of the API are in OpenSearch Dashboards' shape, 401 included.
+	wantOSDError(t, s.Do(t, "GET", "/api/saved_objects/index-pattern/ip1", "", "analysts", nil), 401, "authentication required")
+}
+
+func TestSavedObjectsTenantIsolation(t *testing.T) {
+	s := testserver.Start(t)
+	a := newOSD(t, s, alice, "analysts")
+	b := newOSD(t, s, bob, "analysts")
+	c := newOSD(t, s, carol, "analysts")
+	ad := newOSD(t, s, admin, "executive")
+	titles := map[string]osdClient{
+		"analysts": a, "executive": ad, "alice-private": a.in("private"), "bob-private": b.in("private"),
+		"global": a.in("global"), "carol-private": c.in("private"),
+	}
+	for title, o := range titles {
+		want(t, o.do(t, "POST", "/api/saved_objects/index-pattern/same", `{"attributes":{"title":"`+title+`"}}`), 200)
+	}
+	for title, o := range titles {
+		got := want(t, o.do(t, "GET", "/api/saved_objects/index-pattern/same", nil), 200)
+		if got["attributes"].(map[string]any)["title"] != title {
+			t.Errorf("%s reads %v", title, got["attributes"])
+		}
+		m := want(t, o.do(t, "GET", "/api/saved_objects/_find?type=index-pattern", nil), 200)
+		if m["total"] != float64(1) {
+			t.Errorf("%s finds %v", title, m)
+		}
+	}
+
+	// bob reads analysts but may not write there, in any way.
+	want(t, b.do(t, "GET", "/api/saved_objects/index-pattern/same", nil), 200)
+	want(t, b.do(t, "POST", "/api/saved_objects/_bulk_get", `[{"type":"index-pattern","id":"same"}]`), 200)
+	if r := b.do(t, "POST", "/api/saved_objects/_export", `{"type":"index-pattern"}`); r.Status != 200 {
+		t.Errorf("bob's export: %d %s", r.Status, r.Body)
+	}
+	denied := "no permissions for [write] and User [name=bob] on tenant [analysts]"
+	for _, w := range []struct{ method, path, body string }{
+		{"POST", "/api/saved_objects/index-pattern/new", indexPatternBody},
+		{"POST", "/api/saved_objects/url/u1", `{"attributes":{"url":"/app/x"}}`},
+		{"POST", "/api/saved_objects/index-pattern/same?overwrite=true", indexPatternBody},
+		{"PUT", "/api/saved_objects/index-pattern/same", `{"attributes":{"title":"bob"}}`},
+		{"DELETE", "/api/saved_objects/index-pattern/same", ""},
+		{"POST", "/api/saved_objects/_bulk_create", `[{"type":"config","id":"2.0.0","attributes":{}}]`},
+		{"POST", "/api/saved_objects/_bulk_update", `[{"type":"index-pattern","id":"same","attributes":{}}]`},
+	} {
+		var body any
+		if w.body != "" {
+			body = w.body
+		}
+		wantOSDError(t, b.do(t, w.method, w.path, body), 403, denied)
+	}
+	wantOSDError(t, b.upload(t, "/api/saved_objects/_import", []byte(`{"type":"config","id":"x","attributes":{}}`)), 403, denied)
+	wantOSDError(t, b.upload(t, "/api/saved_objects/_resolve_import_errors", []byte(`{"type":"config","id":"x","attributes":{}}`), "retries", "[]"), 403, denied)
+	if got := want(t, a.do(t, "GET", "/api/saved_objects/index-pattern/same", nil), 200); got["attributes"].(map[string]any)["title"] != "analysts" {
+		t.Errorf("analysts changed: %v", got)
+	}
+
+	// carol has no access to analysts; an unknown tenant gives the same 403.
+	wantOSDError(t, c.do(t, "GET", "/api/saved_objects/index-pattern/same", nil), 403, "no permissions for [read] and User [name=carol] on tenant [analysts]")
+	wantOSDError(t, c.in("no_such_tenant").do(t, "GET", "/api/saved_objects/index-pattern/same", nil), 403, "no permissions for [read] and User [name=carol] on tenant [no_such_tenant]")
 }
