@@ -474,6 +474,9 @@ func (c *Client) run(ctx context.Context, plans []plan, allNew bool) (*ImportRes
 	objs := make([]Object, len(ok))
 	for i, p := range ok {
 		o := p.obj
+		// A version from the file or the source tenant is no condition
+		// here.
+		o.Version, o.Score, o.MissingReferences = "", nil, nil
 		if p.destID != "" {
 			o.ID = p.destID
 		}

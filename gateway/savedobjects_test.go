@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -372,4 +374,353 @@ func TestSavedObjectsTenantIsolation(t *testing.T) {
 	// carol has no access to analysts; an unknown tenant gives the same 403.
 	wantOSDError(t, c.do(t, "GET", "/api/saved_objects/index-pattern/same", nil), 403, "no permissions for [read] and User [name=carol] on tenant [analysts]")
 	wantOSDError(t, c.in("no_such_tenant").do(t, "GET", "/api/saved_objects/index-pattern/same", nil), 403, "no permissions for [read] and User [name=carol] on tenant [no_such_tenant]")
+}
+
+// ndjsonLines decodes an export.
+func ndjsonLines(t *testing.T, body []byte) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(body), []byte("\n")) {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("export line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func importErrors(t *testing.T, m map[string]any) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	errs, _ := m["errors"].([]any)
+	for _, e := range errs {
+		e := e.(map[string]any)
+		out[e["type"].(string)+":"+e["id"].(string)] = e["error"].(map[string]any)
+	}
+	return out
+}
+
+func TestSavedObjectsExportImport(t *testing.T) {
+	s := testserver.Start(t)
+	src := newOSD(t, s, alice, "private")
+	seedObjects(t, src)
+
+	r := src.do(t, "POST", "/api/saved_objects/_export", `{"objects":[{"type":"dashboard","id":"dash1"}],"includeReferencesDeep":true}`)
+	if r.Status != 200 || r.Header.Get("Content-Type") != "application/ndjson" || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("export: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	lines := ndjsonLines(t, r.Body)
+	var order []string
+	for _, l := range lines[:len(lines)-1] {
+		order = append(order, l["type"].(string)+"/"+l["id"].(string))
+	}
+	if !slices.Equal(order, []string{"index-pattern/ip1", "visualization/vis1", "dashboard/dash1"}) {
+		t.Errorf("export order %v, want referenced objects first", order)
+	}
+	if d := lines[len(lines)-1]; d["exportedCount"] != float64(3) || d["missingRefCount"] != float64(0) {
+		t.Errorf("export details %v", d)
+	}
+	r = src.do(t, "POST", "/api/saved_objects/_export", `{"type":["dashboard"],"excludeExportDetails":true}`)
+	if got := ndjsonLines(t, r.Body); len(got) != 1 || got[0]["id"] != "dash1" {
+		t.Errorf("export by type without details: %s", r.Body)
+	}
+	wantOSDError(t, src.do(t, "POST", "/api/saved_objects/_export", `{"objects":[{"type":"dashboard","id":"nope"}]}`), 400, "dashboard/nope")
+	wantOSDError(t, src.do(t, "POST", "/api/saved_objects/_export", `{}`), 400, `Either "type" or "objects" are required.`)
+	export := src.do(t, "POST", "/api/saved_objects/_export", `{"objects":[{"type":"dashboard","id":"dash1"}],"includeReferencesDeep":true}`).Body
+
+	dst := src.in("analysts")
+	m := want(t, dst.upload(t, "/api/saved_objects/_import", export), 200)
+	if m["success"] != true || m["successCount"] != float64(3) {
+		t.Fatalf("import: %v", m)
+	}
+	res := m["successResults"].([]any)[2].(map[string]any)
+	if res["type"] != "dashboard" || res["meta"].(map[string]any)["title"] != "Web overview" || res["meta"].(map[string]any)["icon"] != "dashboardApp" {
+		t.Errorf("success result %v", res)
+	}
+	// Round trip: the target exports the same objects.
+	again := ndjsonLines(t, dst.do(t, "POST", "/api/saved_objects/_export", `{"objects":[{"type":"dashboard","id":"dash1"}],"includeReferencesDeep":true}`).Body)
+	orig := ndjsonLines(t, export)
+	for i := range orig[:len(orig)-1] {
+		for _, k := range []string{"type", "id", "attributes", "references"} {
+			a, _ := json.Marshal(orig[i][k])
+			b, _ := json.Marshal(again[i][k])
+			if !bytes.Equal(a, b) {
+				t.Errorf("object %d %s: exported %s, after import %s", i, k, a, b)
+			}
+		}
+	}
+
+	// Again: conflicts; with overwrite: overwritten; with new copies:
+	// new ids and rewritten references; both flags: 400.
+	errs := importErrors(t, want(t, dst.upload(t, "/api/saved_objects/_import", export), 200))
+	if len(errs) != 3 || errs["dashboard:dash1"]["type"] != "conflict" {
+		t.Errorf("second import errors %v", errs)
+	}
+	m = want(t, dst.upload(t, "/api/saved_objects/_import?overwrite=true", export), 200)
+	if m["success"] != true || m["successResults"].([]any)[0].(map[string]any)["overwrite"] != true {
+		t.Errorf("overwrite import %v", m)
+	}
+	m = want(t, dst.upload(t, "/api/saved_objects/_import?createNewCopies=true", export), 200)
+	newIDs := map[string]string{}
+	for _, x := range m["successResults"].([]any) {
+		x := x.(map[string]any)
+		newIDs[x["id"].(string)], _ = x["destinationId"].(string)
+	}
+	if m["success"] != true || len(newIDs["dash1"]) != 36 || len(newIDs["vis1"]) != 36 {
+		t.Fatalf("createNewCopies import %v", m)
+	}
+	dash := want(t, dst.do(t, "GET", "/api/saved_objects/dashboard/"+newIDs["dash1"], nil), 200)
+	if ref := dash["references"].([]any)[0].(map[string]any); ref["id"] != newIDs["vis1"] {
+		t.Errorf("copied dashboard references %v, want the new visualization %s", ref, newIDs["vis1"])
+	}
+	if dash["originId"] != "dash1" {
+		t.Errorf("copied dashboard originId %v", dash["originId"])
+	}
+	wantOSDError(t, dst.upload(t, "/api/saved_objects/_import?overwrite=true&createNewCopies=true", export), 400, "cannot use [overwrite] with [createNewCopies]")
+}
+
+// osdExports are the real OpenSearch Dashboards exports in
+// ../shared/fixtures/osd-exports (present in CI).
+func osdExports(t *testing.T) map[string][]byte {
+	t.Helper()
+	dir := filepath.Join(testserver.RepoRoot(), "..", "shared", "fixtures", "osd-exports")
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		t.Skipf("%s is absent (CI has it)", dir)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.ndjson"))
+	if err != nil || len(files) != 3 {
+		t.Fatalf("want 3 exports in %s, got %v (%v)", dir, files, err)
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = raw
+	}
+	return out
+}
+
+func TestImportOSDExports(t *testing.T) {
+	s := testserver.Start(t)
+	for name, raw := range osdExports(t) {
+		t.Run(name, func(t *testing.T) {
+			// Each into its own tenant: nginx and haproxy share ids.
+			tenant := map[string]string{"nginx-1.0.0.ndjson": "analysts", "apache-1.0.0.ndjson": "global", "haproxy-1.0.0.ndjson": "private"}[name]
+			o := newOSD(t, s, alice, tenant)
+			lines := ndjsonLines(t, raw)
+			objects := lines[:len(lines)-1]
+			m := want(t, o.upload(t, "/api/saved_objects/_import", raw), 200)
+			if m["success"] != true || m["successCount"] != float64(len(objects)) {
+				t.Fatalf("import: %s", mustJSON(m))
+			}
+			for _, obj := range objects {
+				got := want(t, o.do(t, "GET", "/api/saved_objects/"+obj["type"].(string)+"/"+obj["id"].(string), nil), 200)
+				for _, k := range []string{"attributes", "references", "migrationVersion"} {
+					if a, b := mustJSON(obj[k]), mustJSON(got[k]); a != b {
+						t.Errorf("%s/%s %s changed:\nfile %.300s\ngot  %.300s", obj["type"], obj["id"], k, a, b)
+					}
+				}
+			}
+			// The dashboards find their panels.
+			f := want(t, o.do(t, "GET", "/api/saved_objects/_find?type=dashboard&per_page=100", nil), 200)
+			if f["total"] == float64(0) {
+				t.Errorf("no dashboard after import")
+			}
+		})
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestSavedObjectsImportErrors(t *testing.T) {
+	s := testserver.Start(t)
+	o := newOSD(t, s, alice, "analysts")
+	want(t, o.do(t, "POST", "/api/saved_objects/index-pattern/ip1", indexPatternBody), 200)
+	file := []byte(strings.Join([]string{
+		`{"type":"index-pattern","id":"ip1","attributes":{"title":"logs-*"},"references":[]}`,
+		`{"type":"visualization-visbuilder","id":"vb1","attributes":{"title":"builder"},"references":[]}`,
+		`{"type":"visualization","id":"v-missing","attributes":{"title":"orphan"},"references":[{"name":"search_0","type":"search","id":"gone"}]}`,
+		`{"type":"visualization","id":"v-ok","attributes":{"title":"fine"},"references":[{"name":"kibanaSavedObjectMeta.searchSourceJSON.index","type":"index-pattern","id":"ip1"}]}`,
+		`{"exportedCount":4,"missingRefCount":0,"missingReferences":[]}`,
+	}, "\n"))
+	m := want(t, o.upload(t, "/api/saved_objects/_import", file), 200)
+	errs := importErrors(t, m)
+	if m["success"] != false || m["successCount"] != float64(1) {
+		t.Errorf("import %s", mustJSON(m))
+	}
+	if errs["index-pattern:ip1"]["type"] != "conflict" || errs["visualization-visbuilder:vb1"]["type"] != "unsupported_type" {
+		t.Errorf("errors %s", mustJSON(errs))
+	}
+	if e := errs["visualization:v-missing"]; e["type"] != "missing_references" || mustJSON(e["references"]) != `[{"id":"gone","type":"search"}]` {
+		t.Errorf("missing_references error %s", mustJSON(e))
+	}
+
+	// Resolve: overwrite ip1, point the orphan at an existing search.
+	want(t, o.do(t, "POST", "/api/saved_objects/search/s-new", `{"attributes":{"title":"replacement"}}`), 200)
+	retries := `[{"type":"index-pattern","id":"ip1","overwrite":true,"replaceReferences":[]},
+		{"type":"visualization","id":"v-missing","overwrite":false,"replaceReferences":[{"type":"search","from":"gone","to":"s-new"}]}]`
+	m = want(t, o.upload(t, "/api/saved_objects/_resolve_import_errors", file, "retries", retries), 200)
+	if m["success"] != true || m["successCount"] != float64(2) {
+		t.Errorf("resolve %s", mustJSON(m))
+	}
+	v := want(t, o.do(t, "GET", "/api/saved_objects/visualization/v-missing", nil), 200)
+	if mustJSON(v["references"]) != `[{"id":"s-new","name":"search_0","type":"search"}]` {
+		t.Errorf("resolved references %s", mustJSON(v["references"]))
+	}
+
+	// Ambiguous conflict: two copies made from v-ok exist in another
+	// tenant, and the original arrives there without flags.
+	other := o.in("private")
+	want(t, other.do(t, "POST", "/api/saved_objects/index-pattern/ip1", indexPatternBody), 200)
+	one := []byte(`{"type":"visualization","id":"v-ok","attributes":{"title":"fine"},"references":[{"name":"kibanaSavedObjectMeta.searchSourceJSON.index","type":"index-pattern","id":"ip1"}]}`)
+	want(t, other.upload(t, "/api/saved_objects/_import?createNewCopies=true", one), 200)
+	errs = importErrors(t, want(t, other.upload(t, "/api/saved_objects/_import", one), 200))
+	if e := errs["visualization:v-ok"]; e["type"] != "conflict" || len(e["destinationId"].(string)) != 36 {
+		t.Errorf("one copy: %s, want a conflict with its destinationId", mustJSON(errs))
+	}
+	want(t, other.upload(t, "/api/saved_objects/_import?createNewCopies=true", one), 200)
+	errs = importErrors(t, want(t, other.upload(t, "/api/saved_objects/_import", one), 200))
+	if e := errs["visualization:v-ok"]; e["type"] != "ambiguous_conflict" || len(e["destinations"].([]any)) != 2 {
+		t.Errorf("two copies: %s, want ambiguous_conflict with 2 destinations", mustJSON(errs))
+	}
+
+	// Bad uploads.
+	wantOSDError(t, o.upload(t, "/api/saved_objects/_import", []byte("not json\n")), 400, "line 1")
+	wantOSDError(t, o.do(t, "POST", "/api/saved_objects/_import", `{}`), 400, "[request body.file]")
+}
+
+func TestSavedObjectsCopy(t *testing.T) {
+	s := testserver.Start(t)
+	priv := newOSD(t, s, alice, "private")
+	seedObjects(t, priv)
+	publish := `{"objects":[{"type":"dashboard","id":"dash1"}],"target_tenant":"analysts","includeReferences":true,"createNewCopies":true}`
+
+	m := want(t, priv.do(t, "POST", "/api/saved_objects/_copy", publish), 200)
+	if m["success"] != true || m["successCount"] != float64(3) {
+		t.Fatalf("copy %s", mustJSON(m))
+	}
+	dest := map[string]string{}
+	for _, x := range m["successResults"].([]any) {
+		x := x.(map[string]any)
+		dest[x["id"].(string)] = x["destinationId"].(string)
+	}
+	shared := priv.in("analysts")
+	dash := want(t, shared.do(t, "GET", "/api/saved_objects/dashboard/"+dest["dash1"], nil), 200)
+	if mustJSON(dash["references"]) != `[{"id":"`+dest["vis1"]+`","name":"panel_0","type":"visualization"}]` {
+		t.Errorf("copied dashboard references %s, want the copied visualization %s", mustJSON(dash["references"]), dest["vis1"])
+	}
+	vis := want(t, shared.do(t, "GET", "/api/saved_objects/visualization/"+dest["vis1"], nil), 200)
+	if vis["references"].([]any)[0].(map[string]any)["id"] != dest["ip1"] {
+		t.Errorf("copied visualization references %s", mustJSON(vis["references"]))
+	}
+	// bob reads analysts; alice's private tenant stays hers.
+	want(t, newOSD(t, s, bob, "analysts").do(t, "GET", "/api/saved_objects/dashboard/"+dest["dash1"], nil), 200)
+
+	// Keeping ids: first copy creates, second conflicts per object,
+	// overwrite replaces.
+	keep := `{"objects":[{"type":"dashboard","id":"dash1"}],"target_tenant":"global","includeReferences":true}`
+	want(t, priv.do(t, "POST", "/api/saved_objects/_copy", keep), 200)
+	errs := importErrors(t, want(t, priv.do(t, "POST", "/api/saved_objects/_copy", keep), 200))
+	if len(errs) != 3 || errs["dashboard:dash1"]["type"] != "conflict" {
+		t.Errorf("second copy errors %s", mustJSON(errs))
+	}
+	m = want(t, priv.do(t, "POST", "/api/saved_objects/_copy", strings.Replace(keep, `"includeReferences":true`, `"includeReferences":true,"overwrite":true`, 1)), 200)
+	if m["success"] != true {
+		t.Errorf("overwrite copy %s", mustJSON(m))
+	}
+	// Without references, into a tenant that lacks them (analysts has
+	// only the copies with new ids).
+	errs = importErrors(t, want(t, priv.do(t, "POST", "/api/saved_objects/_copy", `{"objects":[{"type":"dashboard","id":"dash1"}],"target_tenant":"analysts"}`), 200))
+	if e := errs["dashboard:dash1"]; e["type"] != "missing_references" || mustJSON(e["references"]) != `[{"id":"vis1","type":"visualization"}]` {
+		t.Errorf("copy without references: %s", mustJSON(errs))
+	}
+	// A tenant the caller may only read is no target.
+	wantOSDError(t, priv.do(t, "POST", "/api/saved_objects/_copy", `{"objects":[{"type":"dashboard","id":"dash1"}],"target_tenant":"executive"}`), 403,
+		"no permissions for [write] and User [name=alice] on tenant [executive]")
+
+	// Target checks: read-only target, unknown target, same 403 shape.
+	want(t, newOSD(t, s, bob, "private").do(t, "POST", "/api/saved_objects/index-pattern/ip1", indexPatternBody), 200)
+	bobPriv := newOSD(t, s, bob, "private")
+	wantOSDError(t, bobPriv.do(t, "POST", "/api/saved_objects/_copy", `{"objects":[{"type":"index-pattern","id":"ip1"}],"target_tenant":"analysts"}`), 403,
+		"no permissions for [write] and User [name=bob] on tenant [analysts]")
+	wantOSDError(t, bobPriv.do(t, "POST", "/api/saved_objects/_copy", `{"objects":[{"type":"index-pattern","id":"ip1"}],"target_tenant":"no_such_tenant"}`), 403,
+		"no permissions for [write] and User [name=bob] on tenant [no_such_tenant]")
+	// No read access to the source: the route's own 403.
+	wantOSDError(t, newOSD(t, s, carol, "analysts").do(t, "POST", "/api/saved_objects/_copy", publish), 403, "no permissions for [read] and User [name=carol] on tenant [analysts]")
+	wantOSDError(t, priv.do(t, "POST", "/api/saved_objects/_copy", `{"objects":[{"type":"dashboard","id":"nope"}],"target_tenant":"analysts"}`), 404, "Saved object [dashboard/nope] not found")
+	wantOSDError(t, priv.do(t, "POST", "/api/saved_objects/_copy", `{"objects":[{"type":"dashboard","id":"dash1"}],"target_tenant":"analysts","overwrite":true,"createNewCopies":true}`), 400, "cannot use [overwrite] with [createNewCopies]")
+}
+
+func TestShortURLs(t *testing.T) {
+	s := testserver.Start(t)
+	a := newOSD(t, s, alice, "analysts")
+	target := "/app/dashboards?_a=(x)#/view/dash1?_g=(time:(from:now-15m))"
+
+	for _, bad := range []string{"https://evil.example/app/x", "//evil.example/app/x", "/goto/x", "app/dashboards", `/app/x\y`, "javascript:alert(1)", `/\evil.example/app/`} {
+		wantOSDError(t, a.do(t, "POST", "/api/shorten_url", map[string]string{"url": bad}), 400, "must be a relative URL starting with /app/")
+	}
+	m := want(t, a.do(t, "POST", "/api/shorten_url", map[string]string{"url": target}), 200)
+	id := m["urlId"].(string)
+	if len(id) != 32 {
+		t.Errorf("urlId %q, want OSD's md5 hex", id)
+	}
+
+	// bob, read-only in analysts, may shorten; and still writes nothing else.
+	b := newOSD(t, s, bob, "analysts")
+	bm := want(t, b.do(t, "POST", "/api/shorten_url", map[string]string{"url": "/app/discover#/"}), 200)
+	if bm["urlId"] == "" {
+		t.Errorf("bob's short URL: %v", bm)
+	}
+	wantOSDError(t, b.do(t, "POST", "/api/saved_objects/url/"+id+"?overwrite=true", `{"attributes":{"url":"/app/evil"}}`), 403, "no permissions for [write]")
+	wantOSDError(t, b.do(t, "DELETE", "/api/saved_objects/url/"+id, nil), 403, "no permissions for [write]")
+
+	// goto redirects with the tenant merged into the query (before the #).
+	noRedirect := *s.Client
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	get := func(tok, path string) *http.Response {
+		req, _ := http.NewRequest("GET", s.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := get(b.token, "/goto/"+id+"?security_tenant=analysts")
+	wantLoc := "/app/dashboards?_a=(x)&security_tenant=analysts#/view/dash1?_g=(time:(from:now-15m))"
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != wantLoc {
+		t.Errorf("goto: %d Location %q, want 302 %q", resp.StatusCode, resp.Header.Get("Location"), wantLoc)
+	}
+	sm := want(t, b.do(t, "GET", "/api/short_url/"+id, nil), 200)
+	if sm["url"] != wantLoc {
+		t.Errorf("short_url %v", sm)
+	}
+	// The access was counted (through the url-only path).
+	obj := want(t, a.do(t, "GET", "/api/saved_objects/url/"+id, nil), 200)
+	if obj["attributes"].(map[string]any)["accessCount"] != float64(2) {
+		t.Errorf("url object after two reads: %v", obj["attributes"])
+	}
+
+	// Without access to the link's tenant: the same 403 as anywhere; in
+	// another tenant the link does not exist.
+	carolTok := testserver.Token(t, carol.name, carol.roles...)
+	if resp := get(carolTok, "/goto/"+id+"?security_tenant=analysts"); resp.StatusCode != 403 {
+		t.Errorf("carol's goto: %d, want 403", resp.StatusCode)
+	}
+	wantOSDError(t, s.Do(t, "GET", "/goto/"+id+"?security_tenant=analysts", carolTok, "", nil), 403, "no permissions for [read] and User [name=carol] on tenant [analysts]")
+	wantOSDError(t, a.in("executive").do(t, "GET", "/api/short_url/"+id, nil), 404, "not found")
+
+	// Private and global tenants are named as the tenant parameter says.
+	p := a.in("private")
+	pid := want(t, p.do(t, "POST", "/api/shorten_url", map[string]string{"url": "/app/home?security_tenant=analysts"}), 200)["urlId"].(string)
+	if resp := get(a.token, "/goto/"+pid+"?security_tenant=private"); resp.Header.Get("Location") != "/app/home?security_tenant=private" {
+		t.Errorf("private goto Location %q", resp.Header.Get("Location"))
+	}
 }
