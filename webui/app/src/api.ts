@@ -1,0 +1,112 @@
+// API access: every call carries the bearer token from sessionStorage and
+// the tenant in the securitytenant header; writes carry osd-xsrf.
+
+const TOKEN_KEY = 'tenantgate.token';
+
+export function getToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+export function setToken(token: string): void {
+  sessionStorage.setItem(TOKEN_KEY, token.trim());
+}
+export function clearToken(): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** ApiError is a non-2xx answer; reason is the server's message. */
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public reason: string,
+    public body: unknown,
+    public read: boolean,
+  ) {
+    super(`${status}: ${reason}`);
+  }
+}
+
+export interface CallOptions {
+  tenant?: string;
+  body?: unknown;
+  form?: FormData;
+  /** read marks POSTs that only read (_search, _find, _bulk_get, _export). */
+  read?: boolean;
+  blob?: boolean;
+}
+
+function reasonOf(status: number, body: any, text: string): string {
+  if (body && typeof body === 'object') {
+    if (body.error && typeof body.error === 'object' && body.error.reason) return String(body.error.reason);
+    if (body.message) return String(body.message);
+    if (typeof body.error === 'string') return body.error;
+  }
+  return text.slice(0, 300) || `HTTP ${status}`;
+}
+
+export async function call(method: string, path: string, opts: CallOptions = {}): Promise<any> {
+  const headers: Record<string, string> = {};
+  const token = getToken();
+  if (token) headers['Authorization'] = `Bearer ${token}`;
+  if (opts.tenant) headers['securitytenant'] = opts.tenant;
+  if (method !== 'GET' && method !== 'HEAD') headers['osd-xsrf'] = 'true';
+  let body: BodyInit | undefined;
+  if (opts.form) {
+    body = opts.form;
+  } else if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  const resp = await fetch(path, { method, headers, body });
+  if (resp.ok && opts.blob) return resp.blob();
+  const text = await resp.text();
+  let parsed: any = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!resp.ok) {
+    const read = opts.read ?? (method === 'GET' || method === 'HEAD');
+    const err = new ApiError(resp.status, reasonOf(resp.status, parsed, text), parsed, read);
+    if (resp.status === 401) window.dispatchEvent(new CustomEvent('tenantgate:unauthorized'));
+    throw err;
+  }
+  return parsed;
+}
+
+/** SavedObject is an OpenSearch Dashboards saved object. */
+export interface SavedObject {
+  type: string;
+  id: string;
+  attributes: any;
+  references?: { name: string; type: string; id: string }[];
+  updated_at?: string;
+  version?: string;
+  error?: { statusCode: number; message: string };
+}
+
+export async function bulkGet(tenant: string, objs: { type: string; id: string }[]): Promise<SavedObject[]> {
+  if (objs.length === 0) return [];
+  const r = await call('POST', '/api/saved_objects/_bulk_get', { tenant, body: objs, read: true });
+  return r.saved_objects as SavedObject[];
+}
+
+export async function find(
+  tenant: string,
+  types: string[],
+  search = '',
+  perPage = 1000,
+): Promise<{ saved_objects: SavedObject[]; total: number }> {
+  const q = new URLSearchParams();
+  for (const t of types) q.append('type', t);
+  q.set('per_page', String(perPage));
+  if (search.trim()) {
+    q.set('search', search.trim().endsWith('*') ? search.trim() : `${search.trim()}*`);
+    q.set('search_fields', 'title');
+  }
+  return call('GET', `/api/saved_objects/_find?${q}`, { tenant });
+}
+
+export function search(tenant: string, index: string, body: unknown): Promise<any> {
+  return call('POST', `/${encodeURIComponent(index)}/_search`, { tenant, body, read: true });
+}

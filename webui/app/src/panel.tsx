@@ -1,0 +1,377 @@
+// One dashboard panel: runs its search and draws it.
+import { useEffect, useMemo, useState } from 'react';
+import { search, SavedObject } from './api';
+import { EChart, PALETTE } from './chart';
+import { Agg, buildQuery, Cell, formatKey, formatNumber, plan, Plan, Query, Table, tabify } from './vis';
+
+export interface PanelSource {
+  /** vis is the visualization, absent for a saved-search panel. */
+  vis?: SavedObject;
+  /** search is the saved search (the panel itself or the vis's source). */
+  search?: SavedObject;
+  indexPattern?: SavedObject;
+  missing?: string;
+}
+
+export interface PanelScope {
+  tenant: string;
+  fromMs: number;
+  toMs: number;
+  dashboardQuery?: Query;
+  dashboardFilters: any[];
+  onForbidden: () => void;
+}
+
+function searchSource(o: SavedObject | undefined): any {
+  try {
+    return JSON.parse(o?.attributes?.kibanaSavedObjectMeta?.searchSourceJSON ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+function scopeQuery(src: PanelSource, scope: PanelScope) {
+  const visSS = searchSource(src.vis);
+  const searchSS = searchSource(src.search);
+  return buildQuery({
+    timeField: src.indexPattern?.attributes?.timeFieldName || undefined,
+    fromMs: scope.fromMs,
+    toMs: scope.toMs,
+    queries: [scope.dashboardQuery, visSS.query, searchSS.query],
+    filters: [...scope.dashboardFilters, ...(visSS.filter ?? []), ...(searchSS.filter ?? [])],
+  });
+}
+
+export function PanelBody({ src, scope }: { src: PanelSource; scope: PanelScope }) {
+  if (src.missing) return <div className="panel-error">{src.missing}</div>;
+  if (!src.vis) return <SearchTable src={src} scope={scope} />;
+  const vs = parseVisState(src.vis);
+  if (vs.type === 'markdown') return <div className="markdown">{String(vs.params?.markdown ?? '')}</div>;
+  if (vs.type === 'input_control_vis')
+    return <div className="panel-note">Input controls are not supported yet; the dashboard renders without them.</div>;
+  return <VisPanel src={src} scope={scope} vs={vs} />;
+}
+
+export function parseVisState(v: SavedObject): any {
+  try {
+    return JSON.parse(v.attributes?.visState ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+function VisPanel({ src, scope, vs }: { src: PanelSource; scope: PanelScope; vs: any }) {
+  const [state, setState] = useState<{ table?: Table; plan?: Plan; error?: string }>({});
+  const index = src.indexPattern?.attributes?.title;
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      try {
+        if (!index) throw new Error('no index pattern');
+        const p = plan((vs.aggs ?? []) as Agg[], scope.toMs - scope.fromMs);
+        const body: Record<string, unknown> = { size: 0, track_total_hits: true, query: scopeQuery(src, scope) };
+        if (p.aggs) body.aggs = p.aggs;
+        const resp = await search(scope.tenant, index, body);
+        if (!cancelled) setState({ table: tabify(resp, p), plan: p });
+      } catch (e: any) {
+        if (cancelled) return;
+        if (e?.status === 403) scope.onForbidden();
+        setState({ error: e?.message ?? String(e) });
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [src, scope, vs, index]);
+  if (state.error) return <div className="panel-error" data-testid="panel-error">{state.error}</div>;
+  if (!state.table || !state.plan) return <div className="loading">Loading…</div>;
+  const { table, plan: p } = state;
+  switch (vs.type) {
+    case 'metric':
+      return <MetricView table={table} />;
+    case 'table':
+      return <TableView table={table} plan={p} perPage={vs.params?.perPage ?? 10} />;
+    case 'pie':
+      return <PieView table={table} plan={p} donut={vs.params?.isDonut !== false} />;
+    case 'gauge':
+    case 'goal':
+      return <GaugeView table={table} params={vs.params} />;
+    case 'histogram':
+    case 'horizontal_bar':
+    case 'line':
+    case 'area':
+      return <XYView table={table} plan={p} vs={vs} colors={uiColors(src.vis)} />;
+    default:
+      return <TableView table={table} plan={p} perPage={10} note={`visualization type "${vs.type}" shown as a table`} />;
+  }
+}
+
+function uiColors(v: SavedObject | undefined): Record<string, string> {
+  try {
+    return JSON.parse(v?.attributes?.uiStateJSON ?? '{}')?.vis?.colors ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function MetricView({ table }: { table: Table }) {
+  const buckets = table.columns.filter((c) => !c.metric);
+  const metrics = table.columns.filter((c) => c.metric);
+  return (
+    <div className="metrics">
+      {table.rows.flatMap((row, ri) =>
+        metrics.map((m, mi) => {
+          const label = [...buckets.map((_, bi) => String(row[bi])), m.label].join(' - ');
+          return (
+            <div className="metric" key={`${ri}-${mi}`}>
+              <div className="metric-value" data-testid="metric-value">
+                {formatNumber(row[buckets.length + mi])}
+              </div>
+              <div className="metric-label">{label}</div>
+            </div>
+          );
+        }),
+      )}
+    </div>
+  );
+}
+
+function TableView({ table, plan: p, perPage, note }: { table: Table; plan: Plan; perPage: number; note?: string }) {
+  const [page, setPage] = useState(0);
+  const pages = Math.max(1, Math.ceil(table.rows.length / perPage));
+  const rows = table.rows.slice(page * perPage, (page + 1) * perPage);
+  return (
+    <div className="table-wrap">
+      {note && <div className="panel-note">{note}</div>}
+      <table className="data-table">
+        <thead>
+          <tr>
+            {table.columns.map((c) => (
+              <th key={c.id}>{c.label}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              {r.map((cell, j) => (
+                <td key={j} className={table.columns[j].metric ? 'num' : ''}>
+                  {table.columns[j].metric ? formatNumber(cell) : formatKey(table.columns[j].agg, cell, p.interval)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {pages > 1 && (
+        <div className="pager">
+          <button disabled={page === 0} onClick={() => setPage(page - 1)}>
+            ‹
+          </button>
+          <span>
+            {page + 1} / {pages}
+          </span>
+          <button disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>
+            ›
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function seriesOf(table: Table, p: Plan, vs: any) {
+  const segIdx = p.buckets.findIndex((b) => b.schema === 'segment');
+  const groupIdx = p.buckets.findIndex((b, i) => i !== segIdx && (b.schema === 'group' || b.schema === 'split'));
+  const nb = p.buckets.length;
+  const xs: Cell[] = [];
+  const seen = new Set<string>();
+  for (const r of table.rows) {
+    const x = segIdx >= 0 ? r[segIdx] : 'all';
+    if (!seen.has(String(x))) {
+      seen.add(String(x));
+      xs.push(x);
+    }
+  }
+  if (segIdx >= 0 && p.buckets[segIdx].type === 'date_histogram') xs.sort((a, b) => Number(a) - Number(b));
+  const series = new Map<string, Map<string, number>>();
+  for (const r of table.rows) {
+    const x = String(segIdx >= 0 ? r[segIdx] : 'all');
+    p.metrics.forEach((m, mi) => {
+      const name = groupIdx >= 0 ? (p.metrics.length > 1 ? `${r[groupIdx]} - ${table.columns[nb + mi].label}` : String(r[groupIdx])) : table.columns[nb + mi].label;
+      if (!series.has(name)) series.set(name, new Map());
+      const s = series.get(name)!;
+      s.set(x, (s.get(x) ?? 0) + Number(r[nb + mi] ?? 0));
+    });
+  }
+  const xLabel = segIdx >= 0 ? table.columns[segIdx].label : '';
+  const xFmt = (x: Cell) => (segIdx >= 0 ? formatKey(p.buckets[segIdx], x, p.interval) : String(x));
+  return { xs, series, xLabel, xFmt, stacked: (vs.params?.seriesParams?.[0]?.mode ?? 'stacked') === 'stacked' };
+}
+
+function summaryOf(series: Map<string, Map<string, number>>, xs: Cell[]): string {
+  return JSON.stringify(Object.fromEntries([...series].map(([n, s]) => [n, xs.map((x) => s.get(String(x)) ?? 0)])));
+}
+
+function XYView({ table, plan: p, vs, colors }: { table: Table; plan: Plan; vs: any; colors: Record<string, string> }) {
+  const option = useMemo(() => {
+    const { xs, series, xLabel, xFmt, stacked } = seriesOf(table, p, vs);
+    const kind = vs.type === 'histogram' || vs.type === 'horizontal_bar' ? 'bar' : 'line';
+    const yLabel = table.columns.find((c) => c.metric)?.label ?? '';
+    const names = [...series.keys()];
+    const horizontal = vs.type === 'horizontal_bar';
+    const cat = { type: 'category', data: xs.map(xFmt), name: xLabel, nameLocation: 'middle', nameGap: 28 };
+    const val = { type: 'value', name: yLabel, nameLocation: 'middle', nameGap: 45 };
+    return {
+      option: {
+        color: PALETTE,
+        animation: false,
+        tooltip: { trigger: 'axis' },
+        legend: { right: 0, top: 'middle', orient: 'vertical', type: 'scroll' },
+        grid: { left: 60, right: 130, top: 10, bottom: 45 },
+        xAxis: horizontal ? val : cat,
+        yAxis: horizontal ? cat : val,
+        series: names.map((n, i) => ({
+          name: n,
+          type: kind,
+          stack: stacked && (names.length > 1 || vs.type === 'area') ? 'total' : undefined,
+          areaStyle: vs.type === 'area' ? { opacity: 0.8 } : undefined,
+          showSymbol: vs.type === 'line',
+          itemStyle: colors[n] ? { color: colors[n] } : { color: PALETTE[i % PALETTE.length] },
+          data: xs.map((x) => series.get(n)!.get(String(x)) ?? 0),
+        })),
+      },
+      summary: summaryOf(series, xs),
+    };
+  }, [table, p, vs, colors]);
+  return <EChart option={option.option} summary={option.summary} />;
+}
+
+function PieView({ table, plan: p, donut }: { table: Table; plan: Plan; donut: boolean }) {
+  const option = useMemo(() => {
+    const segIdx = Math.max(0, p.buckets.findIndex((b) => b.schema === 'segment'));
+    const nb = p.buckets.length;
+    const data = table.rows.map((r) => ({
+      name: nb ? formatKey(p.buckets[segIdx], r[segIdx], p.interval) : table.columns[0].label,
+      value: Number(r[nb] ?? 0),
+    }));
+    return {
+      option: {
+        color: PALETTE,
+        animation: false,
+        tooltip: { trigger: 'item' },
+        legend: { right: 0, top: 'middle', orient: 'vertical', type: 'scroll' },
+        series: [{ type: 'pie', radius: donut ? ['40%', '70%'] : '70%', center: ['40%', '50%'], data, label: { show: false } }],
+      },
+      summary: JSON.stringify(Object.fromEntries(data.map((d) => [d.name, d.value]))),
+    };
+  }, [table, p, donut]);
+  return <EChart option={option.option} summary={option.summary} />;
+}
+
+function GaugeView({ table, params }: { table: Table; params: any }) {
+  const option = useMemo(() => {
+    const nb = table.columns.filter((c) => !c.metric).length;
+    const value = Number(table.rows[0]?.[nb] ?? 0);
+    const ranges: { from: number; to: number }[] = params?.gauge?.colorsRange ?? [{ from: 0, to: 10000 }];
+    const max = Math.max(...ranges.map((r) => Number(r.to)), value);
+    const colors = ['#1a9850', '#fee08b', '#d73027', '#91cf60', '#fc8d59'];
+    return {
+      option: {
+        animation: false,
+        series: [
+          {
+            type: 'gauge',
+            min: 0,
+            max,
+            startAngle: 200,
+            endAngle: -20,
+            progress: { show: true, width: 18 },
+            axisLine: { lineStyle: { width: 18, color: ranges.map((r, i) => [Number(r.to) / max, colors[i % colors.length]]) } },
+            detail: { valueAnimation: false, formatter: '{value}', fontSize: 28, offsetCenter: [0, '30%'] },
+            title: { offsetCenter: [0, '60%'] },
+            data: [{ value, name: table.columns[nb]?.label ?? '' }],
+          },
+        ],
+      },
+      summary: JSON.stringify({ [table.columns[nb]?.label ?? 'value']: value }),
+    };
+  }, [table, params]);
+  return <EChart option={option.option} summary={option.summary} />;
+}
+
+function getPath(src: any, path: string): unknown {
+  if (src == null) return undefined;
+  if (path in src) return src[path];
+  const i = path.indexOf('.');
+  if (i < 0) return undefined;
+  // Try every split: {"http": {"response.status_code": …}} and nested objects.
+  for (let j = i; j >= 0; j = path.indexOf('.', j + 1)) {
+    const head = path.slice(0, j);
+    if (head in src) {
+      const v = getPath(src[head], path.slice(j + 1));
+      if (v !== undefined) return v;
+    }
+  }
+  return undefined;
+}
+
+function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
+  const [state, setState] = useState<{ hits?: any[]; total?: number; error?: string }>({});
+  const index = src.indexPattern?.attributes?.title;
+  const timeField: string | undefined = src.indexPattern?.attributes?.timeFieldName || undefined;
+  const columns: string[] = (src.search?.attributes?.columns ?? ['_source']).filter((c: string) => c);
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      try {
+        if (!index) throw new Error('no index pattern');
+        const saved: [string, string][] = src.search?.attributes?.sort ?? [];
+        const sort = saved.length ? saved.map(([f, d]) => ({ [f]: { order: d } })) : timeField ? [{ [timeField]: { order: 'desc' } }] : [];
+        const resp = await search(scope.tenant, index, { size: 50, track_total_hits: true, sort, query: scopeQuery(src, scope) });
+        const total = resp.hits?.total;
+        if (!cancelled) setState({ hits: resp.hits?.hits ?? [], total: typeof total === 'number' ? total : total?.value });
+      } catch (e: any) {
+        if (cancelled) return;
+        if (e?.status === 403) scope.onForbidden();
+        setState({ error: e?.message ?? String(e) });
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [src, scope, index, timeField]);
+  if (state.error) return <div className="panel-error" data-testid="panel-error">{state.error}</div>;
+  if (!state.hits) return <div className="loading">Loading…</div>;
+  const cols = [...(timeField ? [timeField] : []), ...columns];
+  return (
+    <div className="table-wrap">
+      <div className="panel-note" data-testid="hit-count">
+        {formatNumber(state.total ?? 0)} hits{(state.total ?? 0) > state.hits.length ? ` (showing ${state.hits.length})` : ''}
+      </div>
+      <table className="data-table">
+        <thead>
+          <tr>
+            {cols.map((c) => (
+              <th key={c}>{c === '_source' ? 'Document' : c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {state.hits.map((h) => (
+            <tr key={h._id}>
+              {cols.map((c) => {
+                const v = c === '_source' ? h._source : getPath(h._source, c);
+                return (
+                  <td key={c} className={c === '_source' ? 'doc' : ''}>
+                    {v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
