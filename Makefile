@@ -5,11 +5,16 @@ CONFIG   := config/tenantgate.yml
 KEY      := data/jwt-hmac.key
 PKGS     := ./...
 
-.PHONY: all build run test test-short bench vet fmt clean
+.PHONY: all ui build run test test-short bench vet fmt clean
 
 all: build
 
-build:
+# The web UI (webui/app, needs Node and npm) builds into webui/dist/build,
+# which the binary embeds; without it /app serves a "not built" page.
+ui:
+	cd webui/app && npm ci --no-audit --no-fund && npm run build
+
+build: ui
 	$(GO) build -o $(BIN) ./cmd/tenantgate
 
 $(KEY):
