@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tenantgate/tenantgate/index"
 )
 
 // The nginx set: the OpenSearch catalog's nginx integration sample.
@@ -90,6 +92,17 @@ func Nginx(dir string) (*Set, error) {
 		}
 	}
 	inner["mappings"] = merged
+	if settings, ok := inner["settings"].(map[string]any); ok {
+		flat := map[string]any{}
+		flattenSettings("", settings, flat)
+		for _, k := range []string{"index.mapping.total_fields.limit", "mapping.total_fields.limit"} {
+			if v, ok := flat[k]; ok {
+				delete(flat, k)
+				s.Notes = append(s.Notes, fmt.Sprintf("left out the setting index.mapping.total_fields.limit: %v (tenantgate's limit is fixed at %d fields; the sample uses far fewer)", v, index.MaxMappingFields))
+			}
+		}
+		inner["settings"] = flat
+	}
 	body := map[string]any{}
 	for k, v := range tmpl {
 		body[k] = v
@@ -137,6 +150,17 @@ func templateMappings(tmpl map[string]json.RawMessage, file string) (map[string]
 		inner.Mappings = map[string]any{}
 	}
 	return inner.Mappings, nil
+}
+
+// flattenSettings writes nested settings as dotted keys.
+func flattenSettings(prefix string, m map[string]any, out map[string]any) {
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			flattenSettings(prefix+k+".", sub, out)
+			continue
+		}
+		out[prefix+k] = v
+	}
 }
 
 // mergeMappings merges src into dst: objects deeply, dynamic_templates
