@@ -29,6 +29,8 @@ Usage:
   tenantgate token --sub USER [--roles r1,r2] [--ttl 1h] [--config FILE]
                                        mint a JWT with the configured HMAC key
   tenantgate keygen --out FILE         write a new random HMAC signing key
+  tenantgate sample load --tenant T [--set weblogs|nginx] [--server URL] [--token T]
+                                       load a sample data set and its dashboard
   tenantgate version                   print the version
 
 The configuration file may also be named by TENANTGATE_CONFIG; every key
@@ -49,6 +51,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = token(args, stdout, stderr)
 	case "keygen":
 		err = keygen(args, stdout, stderr)
+	case "sample":
+		err = sampleCmd(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "tenantgate", gateway.Version)
 	case "help", "-h", "--help":
