@@ -56,11 +56,9 @@ export function App() {
   }, [token, auth]);
 
   if (loc.path.startsWith('/app/login') || !token) {
-    if (!loc.path.startsWith('/app/login')) {
-      navigate(`/app/login?next=${encodeURIComponent(loc.href)}`, true);
-      return null;
-    }
-    return <SignIn next={loc.params.get('next') || '/app/dashboards'} onSignedIn={() => setAuth(null)} />;
+    // Signed out on a shared link: sign in here, then stay on the link.
+    const next = loc.path.startsWith('/app/login') ? loc.params.get('next') || '/app/dashboards' : loc.href;
+    return <SignIn next={next} onSignedIn={() => setAuth(null)} />;
   }
   if (!auth) return <div className="loading page">{authError ? `Signing in failed: ${authError}` : 'Loading…'}</div>;
 
@@ -83,7 +81,8 @@ export function App() {
   const p = loc.path.replace(/\/+$/, '');
   let page;
   let m: RegExpExecArray | null;
-  if ((m = /^\/app\/dashboards\/view\/([^/]+)$/.exec(p))) page = <DashboardView id={decodeURIComponent(m[1])} />;
+  if ((m = /^\/app\/goto\/([^/]+)$/.exec(p))) page = <GoTo id={decodeURIComponent(m[1])} />;
+  else if ((m = /^\/app\/dashboards\/view\/([^/]+)$/.exec(p))) page = <DashboardView id={decodeURIComponent(m[1])} />;
   else if (p === '/app/dashboards') page = <DashboardList />;
   else if (p === '/app/management/objects') page = <SavedObjectsPage />;
   else if (p === '/app/management/index-patterns') page = <IndexPatternsPage />;
@@ -219,4 +218,26 @@ function SignIn({ next, onSignedIn }: { next: string; onSignedIn: () => void }) 
       </form>
     </div>
   );
+}
+
+/** GoTo resolves a short link in the link's tenant and opens its target. */
+function GoTo({ id }: { id: string }) {
+  const s = useSession();
+  const [error, setError] = useState('');
+  useEffect(() => {
+    call('GET', `/api/short_url/${encodeURIComponent(id)}`, { tenant: s.tenant.id }).then(
+      (r) => {
+        const target = String(r?.url ?? '');
+        if (!target.startsWith('/app/')) throw new Error('the short link does not point into the UI');
+        const u = new URL(target, location.origin);
+        u.searchParams.set('security_tenant', s.tenant.id);
+        navigate(u.pathname + u.search, true);
+      },
+      (e) => {
+        if (e instanceof ApiError && e.status === 403) s.forbidden();
+        setError(e instanceof ApiError && e.status === 404 ? `There is no short link “${id}” in the tenant “${s.tenant.label}”.` : String(e?.message ?? e));
+      },
+    ).catch((e: any) => setError(String(e?.message ?? e)));
+  }, [id, s.tenant.id]);
+  return <div className="page">{error ? <p className="error">{error}</p> : <p className="loading">Opening the link…</p>}</div>;
 }

@@ -93,7 +93,7 @@ async function loadDashboard(tenant: string, id: string): Promise<Loaded> {
   const objs = new Map<string, SavedObject>();
   const fetchAll = async (want: { type: string; id: string }[]) => {
     const todo = want.filter((w, i) => !objs.has(key(w.type, w.id)) && want.findIndex((x) => key(x.type, x.id) === key(w.type, w.id)) === i);
-    for (const o of await bulkGet(tenant, todo)) objs.set(key(o.type, o.id), o);
+    for (const o of await bulkGet(tenant, todo.map(({ type, id }) => ({ type, id })))) objs.set(key(o.type, o.id), o);
   };
   const panelRef = (p: any) => refByName(dashboard, p.panelRefName) ?? (p.id && p.type ? { type: p.type, id: p.id, name: '' } : undefined);
   await fetchAll(panels.map(panelRef).filter((r): r is { type: string; id: string; name: string } => !!r));
@@ -248,7 +248,7 @@ function TimePicker({ time, onChange }: { time: TimeRange; onChange: (t: TimeRan
   return (
     <div className="popover-wrap">
       <button onClick={() => setOpen(!open)} data-testid="time-picker">
-        🕒 {describeRange(time)}
+        {describeRange(time)}
       </button>
       {open && (
         <div className="popover">
@@ -317,7 +317,9 @@ function ShareMenu({ tenant }: { tenant: string }) {
               setMsg('');
               try {
                 const r = await call('POST', '/api/shorten_url', { tenant, body: { url: location.pathname + location.search } });
-                const url = `${location.origin}/goto/${encodeURIComponent(r.urlId)}?security_tenant=${encodeURIComponent(tenant)}`;
+                // /app/goto resolves the link with the reader's token; the API's
+                // /goto/{id} needs a bearer token a browser navigation lacks.
+                const url = `${location.origin}/app/goto/${encodeURIComponent(r.urlId)}?security_tenant=${encodeURIComponent(tenant)}`;
                 setShort(url);
               } catch (e: any) {
                 setMsg(`Short link failed: ${e?.message ?? e}`);

@@ -1,0 +1,435 @@
+package webui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tenantgate/tenantgate/internal/testserver"
+	"github.com/tenantgate/tenantgate/webui"
+)
+
+// Browser tests drive Debian's chromium headless against a real server.
+// Without chromium they skip, unless CI is set (then chromium is required).
+// Without a UI build (make ui) they skip, unless TENANTGATE_REQUIRE_UI is set.
+
+const chromium = "/usr/bin/chromium"
+
+// skipWithoutBrowser skips (or fails, see above) before a test starts its
+// server; the server must start before the browser so that the browser,
+// closed first, leaves no connection open while the server drains.
+func skipWithoutBrowser(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: skipped under -short")
+	}
+	if _, err := exec.LookPath(chromium); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium is required in CI (.ci/run installs it): %v", err)
+		}
+		t.Skipf("no chromium at %s", chromium)
+	}
+	if !webui.Built() {
+		if os.Getenv("TENANTGATE_REQUIRE_UI") != "" {
+			t.Fatal("the UI is not built into the binary: run make ui")
+		}
+		t.Skip("UI not built: run make ui")
+	}
+}
+
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	// Chromium may still write into its profile while it exits: remove it
+	// ourselves, ignoring errors, rather than through t.TempDir.
+	profile, err := os.MkdirTemp("", "tenantgate-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1600, 1100),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// tab opens another tab of the same browser (its own sessionStorage).
+func tab(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	c, cancel := chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+	if err := chromedp.Run(c); err != nil { // opens the tab, with no timeout on its life
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return c
+}
+
+func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
+	t.Helper()
+	step, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Run(step, actions...); err != nil {
+		shot(t, ctx, "failure-"+strings.ReplaceAll(t.Name(), "/", "-"))
+		t.Fatal(err)
+	}
+}
+
+// shot keeps a screenshot under artifacts/screenshots.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	var png []byte
+	step, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Run(step, chromedp.FullScreenshot(&png, 100)); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	dir := filepath.Join(testserver.RepoRoot(), "artifacts", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// signIn signs a tab in through the sign-in page and lands on next.
+func signIn(t *testing.T, ctx context.Context, base, token, next string) {
+	t.Helper()
+	run(t, ctx,
+		chromedp.Navigate(base+"/app/login?next="+urlQueryEscape(next)),
+		chromedp.WaitVisible(`[data-testid=token]`),
+		chromedp.SendKeys(`[data-testid=token]`, token),
+		chromedp.Click(`[data-testid=signin]`),
+		chromedp.WaitNotPresent(`[data-testid=token]`),
+	)
+}
+
+func urlQueryEscape(s string) string {
+	r := strings.NewReplacer("%", "%25", "&", "%26", "?", "%3F", "=", "%3D", "#", "%23", "+", "%2B")
+	return r.Replace(s)
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	var s string
+	run(t, ctx, chromedp.WaitVisible(sel), chromedp.Text(sel, &s, chromedp.NodeVisible))
+	return strings.TrimSpace(s)
+}
+
+func xsrf() []string { return []string{"osd-xsrf", "true"} }
+
+func mustOK(t *testing.T, r *testserver.Response, what string) {
+	t.Helper()
+	if r.Status >= 300 {
+		t.Fatalf("%s: %d %s", what, r.Status, r.Body)
+	}
+}
+
+func TestBrowserSignInAndTenantSwitcher(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := testserver.Start(t)
+	ctx := browser(t)
+	signIn(t, ctx, srv.URL, testserver.Token(t, "alice", "analyst"), "/app/dashboards?security_tenant=analysts")
+	var options []string
+	run(t, ctx,
+		chromedp.WaitVisible(`[data-testid=tenant-switcher]`),
+		chromedp.Evaluate(`[...document.querySelectorAll('[data-testid=tenant-switcher] option')].map(o => o.textContent)`, &options),
+	)
+	want := []string{"Global", "Private", "analysts", "executive (read-only)"}
+	if fmt.Sprint(options) != fmt.Sprint(want) {
+		t.Errorf("tenant switcher = %q, want %q", options, want)
+	}
+	if got := text(t, ctx, `h1`); !strings.Contains(got, "analysts") {
+		t.Errorf("heading = %q, want the analysts tenant", got)
+	}
+	shot(t, ctx, "signin-tenants")
+
+	// A bad token is refused on the sign-in page.
+	other := tab(t, ctx)
+	run(t, other,
+		chromedp.Navigate(srv.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=token]`),
+		chromedp.SendKeys(`[data-testid=token]`, "not-a-token"),
+		chromedp.Click(`[data-testid=signin]`),
+	)
+	if got := text(t, other, `[data-testid=signin-error]`); got == "" {
+		t.Error("no error for a bad token")
+	}
+}
+
+// seed loads documents into tenant and a dashboard over them through the
+// saved-objects API; it returns the expected count and top URL bucket.
+func seed(t *testing.T, srv *testserver.Server, token, tenant string) (count int, topURL string, topCount int) {
+	t.Helper()
+	now := time.Now().UTC()
+	urls := []string{"/index.html", "/index.html", "/index.html", "/login", "/login", "/api"}
+	var bulk strings.Builder
+	for i := 0; i < 30; i++ {
+		doc := map[string]any{
+			"@timestamp": now.Add(-time.Duration(i*20) * time.Second).Format(time.RFC3339),
+			"url":        urls[i%len(urls)],
+			"status":     []int{200, 200, 404, 500}[i%4],
+			"bytes":      100 + i,
+		}
+		raw, _ := json.Marshal(doc)
+		fmt.Fprintf(&bulk, "{\"index\":{}}\n%s\n", raw)
+	}
+	// Two documents outside the last 15 minutes must not count.
+	for i := 0; i < 2; i++ {
+		fmt.Fprintf(&bulk, "{\"index\":{}}\n{\"@timestamp\":%q,\"url\":\"/old\",\"status\":200,\"bytes\":1}\n", now.Add(-2*time.Hour).Format(time.RFC3339))
+	}
+	mustOK(t, srv.Do(t, "POST", "/weblogs/_bulk?refresh=true", token, tenant, bulk.String()), "bulk")
+
+	ss := `{"query":{"query":"","language":"kuery"},"filter":[],"indexRefName":"kibanaSavedObjectMeta.searchSourceJSON.index"}`
+	ipRef := []map[string]string{{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern", "id": "weblogs-ip"}}
+	vis := func(id, title, visState string) {
+		mustOK(t, srv.Do(t, "POST", "/api/saved_objects/visualization/"+id+"?overwrite=true", token, tenant, map[string]any{
+			"attributes": map[string]any{"title": title, "visState": visState, "uiStateJSON": "{}",
+				"kibanaSavedObjectMeta": map[string]any{"searchSourceJSON": ss}},
+			"references": ipRef,
+		}, xsrf()...), "create "+id)
+	}
+	mustOK(t, srv.Do(t, "POST", "/api/saved_objects/index-pattern/weblogs-ip?overwrite=true", token, tenant, map[string]any{
+		"attributes": map[string]any{"title": "weblogs", "timeFieldName": "@timestamp"},
+	}, xsrf()...), "index pattern")
+	vis("v-count", "Requests", `{"title":"Requests","type":"metric","params":{},"aggs":[{"id":"1","enabled":true,"type":"count","schema":"metric","params":{}}]}`)
+	vis("v-urls", "Top URLs", `{"title":"Top URLs","type":"table","params":{"perPage":10},"aggs":[{"id":"1","enabled":true,"type":"count","schema":"metric","params":{}},{"id":"2","enabled":true,"type":"terms","schema":"bucket","params":{"field":"url.keyword","orderBy":"1","order":"desc","size":5}}]}`)
+	vis("v-time", "Status over time", `{"title":"Status over time","type":"histogram","params":{"type":"histogram"},"aggs":[{"id":"1","enabled":true,"type":"count","schema":"metric","params":{}},{"id":"2","enabled":true,"type":"date_histogram","schema":"segment","params":{"field":"@timestamp","interval":"auto","min_doc_count":1}},{"id":"3","enabled":true,"type":"filters","schema":"group","params":{"filters":[{"input":{"query":"status:[200 TO 299]","language":"lucene"},"label":"2xx"},{"input":{"query":"status >= 400","language":"kuery"},"label":"errors"}]}}]}`)
+	vis("v-pie", "Status", `{"title":"Status","type":"pie","params":{"isDonut":true},"aggs":[{"id":"1","enabled":true,"type":"count","schema":"metric","params":{}},{"id":"2","enabled":true,"type":"terms","schema":"segment","params":{"field":"status","orderBy":"1","order":"desc","size":5}}]}`)
+	panels := `[` +
+		`{"panelIndex":"1","gridData":{"x":0,"y":0,"w":12,"h":8,"i":"1"},"panelRefName":"panel_0","embeddableConfig":{}},` +
+		`{"panelIndex":"2","gridData":{"x":12,"y":0,"w":36,"h":8,"i":"2"},"panelRefName":"panel_1","embeddableConfig":{}},` +
+		`{"panelIndex":"3","gridData":{"x":0,"y":8,"w":24,"h":12,"i":"3"},"panelRefName":"panel_2","embeddableConfig":{}},` +
+		`{"panelIndex":"4","gridData":{"x":24,"y":8,"w":24,"h":12,"i":"4"},"panelRefName":"panel_3","embeddableConfig":{}}]`
+	mustOK(t, srv.Do(t, "POST", "/api/saved_objects/dashboard/web?overwrite=true", token, tenant, map[string]any{
+		"attributes": map[string]any{"title": "Web traffic", "panelsJSON": panels, "timeRestore": false,
+			"kibanaSavedObjectMeta": map[string]any{"searchSourceJSON": `{"query":{"query":"","language":"kuery"},"filter":[]}`}},
+		"references": []map[string]string{
+			{"name": "panel_0", "type": "visualization", "id": "v-count"},
+			{"name": "panel_1", "type": "visualization", "id": "v-urls"},
+			{"name": "panel_2", "type": "visualization", "id": "v-time"},
+			{"name": "panel_3", "type": "visualization", "id": "v-pie"},
+		},
+	}, xsrf()...), "dashboard")
+	byURL := map[string]int{}
+	for i := 0; i < 30; i++ {
+		byURL[urls[i%len(urls)]]++
+	}
+	return 30, "/index.html", byURL["/index.html"]
+}
+
+func TestBrowserDashboardSharedLink(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := testserver.Start(t)
+	ctx := browser(t)
+	alice := testserver.Token(t, "alice", "analyst")
+	count, topURL, topCount := seed(t, srv, alice, "analysts")
+	link := "/app/dashboards/view/web?security_tenant=analysts&_g=(time:(from:now-15m,to:now))"
+
+	signIn(t, ctx, srv.URL, alice, link)
+	if got := text(t, ctx, `[data-testid=metric-value]`); got != fmt.Sprint(count) {
+		t.Errorf("metric = %q, want %d", got, count)
+	}
+	var firstRow []string
+	run(t, ctx,
+		chromedp.WaitVisible(`[data-title="Top URLs"] tbody tr`),
+		chromedp.Evaluate(`[...document.querySelectorAll('[data-title="Top URLs"] tbody tr:first-child td')].map(td => td.textContent)`, &firstRow),
+	)
+	if fmt.Sprint(firstRow) != fmt.Sprint([]string{topURL, fmt.Sprint(topCount)}) {
+		t.Errorf("top URL row = %q, want [%s %d]", firstRow, topURL, topCount)
+	}
+	var values string
+	run(t, ctx,
+		chromedp.WaitVisible(`[data-title="Status over time"] .chart`),
+		chromedp.AttributeValue(`[data-title="Status over time"] .chart`, "data-values", &values, nil),
+	)
+	var series map[string][]int
+	if err := json.Unmarshal([]byte(values), &series); err != nil {
+		t.Fatalf("chart values %q: %v", values, err)
+	}
+	sum := func(xs []int) (n int) {
+		for _, x := range xs {
+			n += x
+		}
+		return n
+	}
+	// status cycles 200, 200, 404, 500 over i = 0..count-1.
+	ok := 0
+	for i := 0; i < count; i++ {
+		if i%4 < 2 {
+			ok++
+		}
+	}
+	if sum(series["2xx"]) != ok || sum(series["errors"]) != count-ok {
+		t.Errorf("series = %v, want %d 2xx and %d errors", series, ok, count-ok)
+	}
+	time.Sleep(300 * time.Millisecond) // let the canvases paint for the screenshot
+	shot(t, ctx, "dashboard-analysts")
+
+	// The share menu's link keeps the tenant.
+	var shared string
+	run(t, ctx, chromedp.Click(`[data-testid=share]`), chromedp.WaitVisible(`[data-testid=share-link]`),
+		chromedp.Value(`[data-testid=share-link]`, &shared))
+	if !strings.Contains(shared, "security_tenant=analysts") || !strings.Contains(shared, "_g=") {
+		t.Errorf("shared link %q lacks the tenant or time", shared)
+	}
+	var short string
+	run(t, ctx, chromedp.Click(`[data-testid=short-link-create]`), chromedp.WaitVisible(`[data-testid=short-link]`),
+		chromedp.Value(`[data-testid=short-link]`, &short))
+	if !strings.Contains(short, "/app/goto/") || !strings.Contains(short, "security_tenant=analysts") {
+		t.Errorf("short link = %q", short)
+	}
+	// Following the short link lands on the same dashboard.
+	run(t, ctx, chromedp.Navigate(short))
+	if got := text(t, ctx, `[data-testid=metric-value]`); got != fmt.Sprint(count) {
+		t.Errorf("metric after short link = %q, want %d", got, count)
+	}
+
+	// The same link for a user without access to analysts.
+	// hr_jan opens the link signed out, signs in on it and stays on it.
+	other := tab(t, ctx)
+	run(t, other,
+		chromedp.Navigate(srv.URL+link),
+		chromedp.WaitVisible(`[data-testid=token]`),
+		chromedp.SendKeys(`[data-testid=token]`, testserver.Token(t, "hr_jan")),
+		chromedp.Click(`[data-testid=signin]`),
+	)
+	if got := text(t, other, `[data-testid=no-access-tenant]`); got != "analysts" {
+		t.Errorf("no-access page names %q, want analysts", got)
+	}
+	var panels int
+	run(t, other, chromedp.Evaluate(`document.querySelectorAll('[data-testid=panel]').length`, &panels))
+	if panels != 0 {
+		t.Errorf("no-access page shows %d panels", panels)
+	}
+	shot(t, other, "no-access")
+}
+
+func TestBrowserNoAccessWithoutData(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := testserver.Start(t)
+	ctx := browser(t)
+	signIn(t, ctx, srv.URL, testserver.Token(t, "bob"), "/app/dashboards/view/x?security_tenant=human_resources")
+	if got := text(t, ctx, `[data-testid=no-access-tenant]`); got != "human_resources" {
+		t.Errorf("no-access page names %q, want human_resources", got)
+	}
+}
+
+func TestBrowserTwoTabsTwoTenants(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := testserver.Start(t)
+	ctx := browser(t)
+	alice := testserver.Token(t, "alice", "analyst")
+	seed(t, srv, alice, "analysts")
+	tab1, tab2 := ctx, tab(t, ctx)
+	signIn(t, tab1, srv.URL, alice, "/app/dashboards?security_tenant=analysts")
+	signIn(t, tab2, srv.URL, alice, "/app/dashboards?security_tenant=global")
+	// Both tabs keep their own tenant, also after the other one reloads.
+	run(t, tab2, chromedp.Reload())
+	run(t, tab1, chromedp.Reload())
+	if got := text(t, tab1, `[data-testid=dashboard-link]`); got != "Web traffic" {
+		t.Errorf("tab 1 (analysts) lists %q", got)
+	}
+	if got := text(t, tab2, `[data-testid=no-dashboards]`); got == "" {
+		t.Error("tab 2 (global) should list no dashboards")
+	}
+	var v1, v2 string
+	run(t, tab1, chromedp.Value(`[data-testid=tenant-switcher]`, &v1))
+	run(t, tab2, chromedp.Value(`[data-testid=tenant-switcher]`, &v2))
+	if v1 != "analysts" || v2 != "global" {
+		t.Errorf("switchers = %q, %q", v1, v2)
+	}
+	// Switching in tab 2 moves tab 2 only.
+	run(t, tab2, chromedp.SetValue(`[data-testid=tenant-switcher]`, "analysts"),
+		chromedp.Evaluate(`document.querySelector('[data-testid=tenant-switcher]').dispatchEvent(new Event('change', {bubbles: true}))`, nil))
+	if got := text(t, tab2, `[data-testid=dashboard-link]`); got != "Web traffic" {
+		t.Errorf("tab 2 after switching lists %q", got)
+	}
+	var loc string
+	run(t, tab2, chromedp.Location(&loc))
+	if !strings.Contains(loc, "security_tenant=analysts") {
+		t.Errorf("tab 2 URL %q", loc)
+	}
+	shot(t, tab1, "two-tabs-analysts")
+}
+
+func TestBrowserImportNDJSON(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := testserver.Start(t)
+	ctx := browser(t)
+	alice := testserver.Token(t, "alice", "analyst")
+	nd := filepath.Join(testserver.RepoRoot(), "..", "shared", "fixtures", "osd-exports", "nginx-1.0.0.ndjson")
+	if _, err := os.Stat(nd); err != nil {
+		t.Skipf("fixture: %v", err)
+	}
+	signIn(t, ctx, srv.URL, alice, "/app/management/objects?security_tenant=private")
+	run(t, ctx,
+		chromedp.WaitVisible(`[data-testid=import-file]`),
+		chromedp.SetUploadFiles(`[data-testid=import-file]`, []string{nd}),
+		chromedp.Click(`[data-testid=import]`),
+	)
+	if got := text(t, ctx, `[data-testid=result]`); !strings.Contains(got, "Imported 12 object(s)") {
+		t.Errorf("import result = %q", got)
+	}
+	run(t, ctx, chromedp.Navigate(srv.URL+"/app/dashboards?security_tenant=private"),
+		chromedp.WaitVisible(`[data-testid=dashboard-link]`))
+	var titles []string
+	run(t, ctx, chromedp.Evaluate(`[...document.querySelectorAll('[data-testid=dashboard-link]')].map(a => a.textContent)`, &titles))
+	if !strings.Contains(fmt.Sprint(titles), "Nginx Logs Overview") {
+		t.Errorf("dashboards after import = %q", titles)
+	}
+	shot(t, ctx, "import-nginx")
+}
+
+func TestBrowserCopyPrivateToShared(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := testserver.Start(t)
+	ctx := browser(t)
+	alice := testserver.Token(t, "alice", "analyst")
+	count, _, _ := seed(t, srv, alice, "private")
+	// The data lives in analysts too, so the copied dashboard renders there.
+	seed(t, srv, alice, "analysts")
+	mustOK(t, srv.Do(t, "DELETE", "/api/saved_objects/dashboard/web", alice, "analysts", nil, xsrf()...), "delete analysts dashboard")
+
+	signIn(t, ctx, srv.URL, alice, "/app/management/objects?security_tenant=private")
+	run(t, ctx,
+		chromedp.WaitVisible(`[data-testid=object-row][data-id=web] input[type=checkbox]`),
+		chromedp.Click(`[data-testid=object-row][data-id=web] input[type=checkbox]`),
+		chromedp.SetValue(`[data-testid=copy-target]`, "analysts"),
+		chromedp.Evaluate(`document.querySelector('[data-testid=copy-target]').dispatchEvent(new Event('change', {bubbles: true}))`, nil),
+		chromedp.Click(`[data-testid=copy]`),
+	)
+	if got := text(t, ctx, `[data-testid=result]`); !strings.Contains(got, "Copied to analysts") {
+		t.Errorf("copy result = %q", got)
+	}
+	run(t, ctx, chromedp.Navigate(srv.URL+"/app/dashboards/view/web?security_tenant=analysts"))
+	if got := text(t, ctx, `[data-testid=metric-value]`); got != fmt.Sprint(count) {
+		t.Errorf("copied dashboard metric = %q, want %d", got, count)
+	}
+	shot(t, ctx, "copied-to-analysts")
+}
