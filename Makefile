@@ -11,8 +11,11 @@ all: build
 
 # The web UI (webui/app, needs Node and npm) builds into webui/dist/build,
 # which the binary embeds; without it /app serves a "not built" page.
+# `npm install` rather than `npm ci`: the registry mirror here lacks rollup's
+# native packages for other platforms, and npm ci then refuses the lock file
+# (npm/cli#4828, #9846); npm install keeps the locked versions.
 ui:
-	cd webui/app && npm ci --no-audit --no-fund && npm run build
+	cd webui/app && npm install --no-audit --no-fund && npm run build
 
 build: ui
 	$(GO) build -o $(BIN) ./cmd/tenantgate
@@ -35,10 +38,12 @@ vet:
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')
 
-# The whole suite with the race detector; slow tests skip under -short.
-test: vet
+# The whole suite with the race detector, the web UI built first so the
+# browser tests run against it (TENANTGATE_REQUIRE_UI makes a missing build
+# fail rather than skip); slow tests skip under -short.
+test: ui vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+	TENANTGATE_REQUIRE_UI=1 $(GO) test -race -count=1 -timeout 9m $(PKGS)
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/url"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,24 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		app.Get(path, ui)
 		app.Head(path, ui)
 	}
+
+	// A shared short link opened in a browser carries no bearer token: hand
+	// it to the UI, which resolves it with the reader's own sign-in (and
+	// shows the no-access page when the link's tenant is not theirs).
+	app.Get("/goto/:id", func(c *fiber.Ctx) error {
+		if c.Get(fiber.HeaderAuthorization) != "" {
+			return c.Next()
+		}
+		id, err := param(c, "id")
+		if err != nil {
+			return err
+		}
+		target := webui.Prefix + "/goto/" + url.PathEscape(id)
+		if q := c.Context().QueryArgs().QueryString(); len(q) > 0 {
+			target += "?" + string(q)
+		}
+		return c.Redirect(target, fiber.StatusFound)
+	})
 
 	app.Use(s.authenticate)
 

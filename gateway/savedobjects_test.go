@@ -724,3 +724,18 @@ func TestShortURLs(t *testing.T) {
 		t.Errorf("private goto Location %q", resp.Header.Get("Location"))
 	}
 }
+
+// TestGotoInABrowser: a short link opened without a bearer token (a
+// browser following a shared link) is handed to the UI with its tenant.
+func TestGotoInABrowser(t *testing.T) {
+	s := testserver.Start(t)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(s.URL + "/goto/abc%2Fdef?security_tenant=analysts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/app/goto/abc%2Fdef?security_tenant=analysts" {
+		t.Fatalf("signed-out goto: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -317,9 +317,9 @@ function ShareMenu({ tenant }: { tenant: string }) {
               setMsg('');
               try {
                 const r = await call('POST', '/api/shorten_url', { tenant, body: { url: location.pathname + location.search } });
-                // /app/goto resolves the link with the reader's token; the API's
-                // /goto/{id} needs a bearer token a browser navigation lacks.
-                const url = `${location.origin}/app/goto/${encodeURIComponent(r.urlId)}?security_tenant=${encodeURIComponent(tenant)}`;
+                // /goto/{id} opened in a browser is handed to the UI, which
+                // resolves it with the reader's own token.
+                const url = `${location.origin}/goto/${encodeURIComponent(r.urlId)}?security_tenant=${encodeURIComponent(tenant)}`;
                 setShort(url);
               } catch (e: any) {
                 setMsg(`Short link failed: ${e?.message ?? e}`);
