@@ -65,6 +65,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true), // full-page screenshots then keep the whole width
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1600, 1100),
 	}

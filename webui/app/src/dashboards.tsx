@@ -130,7 +130,12 @@ async function loadDashboard(tenant: string, id: string): Promise<Loaded> {
       const sr = searchOf(obj);
       const search = sr ? get('search', sr.id) : undefined;
       const ip = indexRef(search ?? obj) ?? indexRef(obj);
-      src = { vis: obj, search, indexPattern: ip && get(ip.type, ip.id) };
+      const refPatterns: Record<string, SavedObject> = {};
+      for (const r of obj.references ?? []) {
+        const o = r.type === 'index-pattern' ? get(r.type, r.id) : undefined;
+        if (o) refPatterns[r.name] = o;
+      }
+      src = { vis: obj, search, indexPattern: ip && get(ip.type, ip.id), refPatterns, embeddableConfig: p.embeddableConfig };
       const needsIndex = !['markdown', 'input_control_vis'].includes(parseVisState(obj).type);
       if (needsIndex && !src.indexPattern) src.missing = `The index pattern of “${obj.attributes.title}” is missing.`;
     }
@@ -144,6 +149,8 @@ export function DashboardView({ id }: { id: string }) {
   const loc = useLocation();
   const [state, setState] = useState<{ data?: Loaded; error?: string; notFound?: boolean }>({});
   const [refresh, setRefresh] = useState(0);
+  // Filters applied by input control panels, by panel.
+  const [controlFilters, setControlFilters] = useState<Record<string, any[]>>({});
   useEffect(() => {
     let cancelled = false;
     setState({});
@@ -182,8 +189,16 @@ export function DashboardView({ id }: { id: string }) {
       ss = {};
     }
     const r = resolveRange(time);
-    return { tenant: s.tenant.id, ...r, dashboardQuery: ss.query, dashboardFilters: ss.filter ?? [], onForbidden: s.forbidden };
-  }, [dash, time.from, time.to, s.tenant.id, refresh]);
+    const filters = [...(ss.filter ?? []), ...Object.values(controlFilters).flat()];
+    return {
+      tenant: s.tenant.id,
+      ...r,
+      dashboardQuery: ss.query,
+      dashboardFilters: filters,
+      onForbidden: s.forbidden,
+      onControlFilters: (panelKey: string, f: any[]) => setControlFilters((c) => ({ ...c, [panelKey]: f })),
+    };
+  }, [dash, time.from, time.to, s.tenant.id, refresh, controlFilters]);
 
   if (state.error) {
     return (
@@ -231,7 +246,7 @@ export function DashboardView({ id }: { id: string }) {
             >
               {!hide && <h2 className="panel-title">{title}</h2>}
               <div className="panel-body">
-                <PanelBody src={src} scope={scope} />
+                <PanelBody src={src} scope={scope} panelKey={String(panel.panelIndex ?? i)} />
               </div>
             </section>
           );

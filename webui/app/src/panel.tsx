@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { search, SavedObject } from './api';
 import { EChart, PALETTE } from './chart';
-import { Agg, buildQuery, Cell, formatKey, formatNumber, plan, Plan, Query, Table, tabify } from './vis';
+import { Agg, buildQuery, Cell, controlFilter, formatKey, formatNumber, plan, Plan, Query, SortColumn, sortRows, Table, tabify } from './vis';
 
 export interface PanelSource {
   /** vis is the visualization, absent for a saved-search panel. */
@@ -10,6 +10,12 @@ export interface PanelSource {
   /** search is the saved search (the panel itself or the vis's source). */
   search?: SavedObject;
   indexPattern?: SavedObject;
+  /** refPatterns are the index patterns the vis references, by reference
+   * name (input controls name theirs through indexPatternRefName). */
+  refPatterns?: Record<string, SavedObject>;
+  /** embeddableConfig is the panel's own state on the dashboard; its vis
+   * part overrides the visualization's uiStateJSON, as in OSD. */
+  embeddableConfig?: any;
   missing?: string;
 }
 
@@ -20,6 +26,8 @@ export interface PanelScope {
   dashboardQuery?: Query;
   dashboardFilters: any[];
   onForbidden: () => void;
+  /** onControlFilters replaces the filters an input control panel applies. */
+  onControlFilters?: (panelKey: string, filters: any[]) => void;
 }
 
 function searchSource(o: SavedObject | undefined): any {
@@ -42,13 +50,12 @@ function scopeQuery(src: PanelSource, scope: PanelScope) {
   });
 }
 
-export function PanelBody({ src, scope }: { src: PanelSource; scope: PanelScope }) {
+export function PanelBody({ src, scope, panelKey = '' }: { src: PanelSource; scope: PanelScope; panelKey?: string }) {
   if (src.missing) return <div className="panel-error">{src.missing}</div>;
   if (!src.vis) return <SearchTable src={src} scope={scope} />;
   const vs = parseVisState(src.vis);
   if (vs.type === 'markdown') return <div className="markdown">{String(vs.params?.markdown ?? '')}</div>;
-  if (vs.type === 'input_control_vis')
-    return <div className="panel-note">Input controls are not supported yet; the dashboard renders without them.</div>;
+  if (vs.type === 'input_control_vis') return <InputControls src={src} scope={scope} vs={vs} panelKey={panelKey} />;
   return <VisPanel src={src} scope={scope} vs={vs} />;
 }
 
@@ -90,7 +97,7 @@ function VisPanel({ src, scope, vs }: { src: PanelSource; scope: PanelScope; vs:
     case 'metric':
       return <MetricView table={table} />;
     case 'table':
-      return <TableView table={table} plan={p} perPage={vs.params?.perPage ?? 10} />;
+      return <TableView table={table} plan={p} perPage={vs.params?.perPage ?? 10} sort={visUiState(src).sortColumn} />;
     case 'pie':
       return <PieView table={table} plan={p} donut={vs.params?.isDonut !== false} />;
     case 'gauge':
@@ -100,18 +107,26 @@ function VisPanel({ src, scope, vs }: { src: PanelSource; scope: PanelScope; vs:
     case 'horizontal_bar':
     case 'line':
     case 'area':
-      return <XYView table={table} plan={p} vs={vs} colors={uiColors(src.vis)} />;
+      return <XYView table={table} plan={p} vs={vs} colors={uiColors(src)} />;
     default:
       return <TableView table={table} plan={p} perPage={10} note={`visualization type "${vs.type}" shown as a table`} />;
   }
 }
 
-function uiColors(v: SavedObject | undefined): Record<string, string> {
+/** visUiState is the vis part of the uiState: the visualization's
+ * uiStateJSON overridden by the panel's embeddableConfig. */
+function visUiState(src: PanelSource): any {
+  let saved: any = {};
   try {
-    return JSON.parse(v?.attributes?.uiStateJSON ?? '{}')?.vis?.colors ?? {};
+    saved = JSON.parse(src.vis?.attributes?.uiStateJSON ?? '{}')?.vis ?? {};
   } catch {
-    return {};
+    saved = {};
   }
+  return { ...saved, ...(src.embeddableConfig?.vis ?? {}) };
+}
+
+function uiColors(src: PanelSource): Record<string, string> {
+  return visUiState(src).colors ?? {};
 }
 
 function MetricView({ table }: { table: Table }) {
@@ -136,18 +151,25 @@ function MetricView({ table }: { table: Table }) {
   );
 }
 
-function TableView({ table, plan: p, perPage, note }: { table: Table; plan: Plan; perPage: number; note?: string }) {
+function TableView({ table, plan: p, perPage, note, sort: initialSort }: { table: Table; plan: Plan; perPage: number; note?: string; sort?: SortColumn | null }) {
   const [page, setPage] = useState(0);
-  const pages = Math.max(1, Math.ceil(table.rows.length / perPage));
-  const rows = table.rows.slice(page * perPage, (page + 1) * perPage);
+  const [sort, setSort] = useState<SortColumn | null>(initialSort && initialSort.colIndex < table.columns.length ? initialSort : null);
+  const sorted = useMemo(() => sortRows(table.rows, sort), [table, sort]);
+  const pages = Math.max(1, Math.ceil(sorted.length / perPage));
+  const rows = sorted.slice(page * perPage, (page + 1) * perPage);
+  const toggle = (colIndex: number) =>
+    setSort(sort?.colIndex === colIndex ? { colIndex, direction: sort.direction === 'asc' ? 'desc' : 'asc' } : { colIndex, direction: 'asc' });
   return (
     <div className="table-wrap">
       {note && <div className="panel-note">{note}</div>}
       <table className="data-table">
         <thead>
           <tr>
-            {table.columns.map((c) => (
-              <th key={c.id}>{c.label}</th>
+            {table.columns.map((c, i) => (
+              <th key={c.id} className="sortable" onClick={() => toggle(i)} aria-sort={sort?.colIndex === i ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}>
+                {c.label}
+                {sort?.colIndex === i ? (sort.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+              </th>
             ))}
           </tr>
         </thead>
@@ -236,7 +258,8 @@ function XYView({ table, plan: p, vs, colors }: { table: Table; plan: Plan; vs: 
           type: kind,
           stack: stacked && (names.length > 1 || vs.type === 'area') ? 'total' : undefined,
           areaStyle: vs.type === 'area' ? { opacity: 0.8 } : undefined,
-          showSymbol: vs.type === 'line',
+          // A single bucket would draw no area and no line: show its point.
+          showSymbol: vs.type === 'line' || xs.length === 1,
           itemStyle: colors[n] ? { color: colors[n] } : { color: PALETTE[i % PALETTE.length] },
           data: xs.map((x) => series.get(n)!.get(String(x)) ?? 0),
         })),
@@ -372,6 +395,124 @@ function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** ListControl is one "list" input control: the top terms of its field. */
+function ListControl({ control, pattern, scope, value, onChange, useTime }: { control: any; pattern?: SavedObject; scope: PanelScope; value: Cell[]; onChange: (v: Cell[]) => void; useTime: boolean }) {
+  const [state, setState] = useState<{ options?: Cell[]; error?: string }>({});
+  const index = pattern?.attributes?.title;
+  const timeField: string | undefined = pattern?.attributes?.timeFieldName || undefined;
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      try {
+        if (!index) throw new Error('the index pattern of this control is missing');
+        const o = control.options ?? {};
+        const query = useTime && timeField ? buildQuery({ timeField, fromMs: scope.fromMs, toMs: scope.toMs, queries: [], filters: [] }) : { match_all: {} };
+        const resp = await search(scope.tenant, index, {
+          size: 0,
+          query,
+          aggs: { options: { terms: { field: control.fieldName, size: o.size ?? 5, order: { _count: o.order ?? 'desc' } } } },
+        });
+        if (!cancelled) setState({ options: (resp.aggregations?.options?.buckets ?? []).map((b: any) => b.key_as_string ?? b.key) });
+      } catch (e: any) {
+        if (cancelled) return;
+        if (e?.status === 403) scope.onForbidden();
+        setState({ error: e?.message ?? String(e) });
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [index, control, useTime && scope.fromMs, useTime && scope.toMs, scope.tenant]);
+  const multi = control.options?.multiselect !== false;
+  return (
+    <label className="control">
+      <span className="control-label">{control.label || control.fieldName}</span>
+      {state.error ? (
+        <span className="panel-error">{state.error}</span>
+      ) : (
+        <select
+          multiple={multi}
+          size={multi ? Math.min(Math.max(state.options?.length ?? 1, 2), 8) : undefined}
+          disabled={!state.options}
+          data-testid="control-select"
+          value={multi ? value.map(String) : String(value[0] ?? '')}
+          onChange={(e) => {
+            const picked = [...e.target.selectedOptions].map((o) => o.value).filter((v) => v !== '');
+            onChange(picked.map((v) => state.options?.find((o) => String(o) === v) ?? v));
+          }}
+        >
+          {!multi && <option value="">Select…</option>}
+          {state.options?.map((o) => (
+            <option key={String(o)} value={String(o)}>
+              {String(o)}
+            </option>
+          ))}
+        </select>
+      )}
+    </label>
+  );
+}
+
+/** InputControls draws an input_control_vis: list controls whose values,
+ * once applied, filter every panel of the dashboard. */
+function InputControls({ src, scope, vs, panelKey }: { src: PanelSource; scope: PanelScope; vs: any; panelKey: string }) {
+  const controls: any[] = vs.params?.controls ?? [];
+  const [staged, setStaged] = useState<Record<string, Cell[]>>({});
+  const [applied, setApplied] = useState<Record<string, Cell[]>>({});
+  const patternOf = (c: any) => (c.indexPatternRefName && src.refPatterns?.[c.indexPatternRefName]) || src.indexPattern;
+  const apply = (values: Record<string, Cell[]>) => {
+    setApplied(values);
+    const filters = controls.map((c) => controlFilter(c, values[c.id] ?? [], patternOf(c)?.id)).filter((f) => f);
+    scope.onControlFilters?.(panelKey, filters);
+  };
+  const same = JSON.stringify(staged) === JSON.stringify(applied);
+  const auto = !!vs.params?.updateFiltersOnChange;
+  return (
+    <div className="controls">
+      {controls.map((c) =>
+        c.type === 'list' ? (
+          <ListControl
+            key={c.id}
+            control={c}
+            pattern={patternOf(c)}
+            scope={scope}
+            useTime={!!vs.params?.useTimeFilter}
+            value={staged[c.id] ?? []}
+            onChange={(v) => {
+              const next = { ...staged, [c.id]: v };
+              setStaged(next);
+              if (auto) apply(next);
+            }}
+          />
+        ) : (
+          <div key={c.id} className="panel-note">
+            {`The ${c.type} control “${c.label || c.fieldName}” is not supported yet.`}
+          </div>
+        ),
+      )}
+      {!auto && (
+        <div className="actions">
+          <button disabled={same} onClick={() => apply(staged)} data-testid="control-apply">
+            Apply changes
+          </button>
+          <button disabled={same} onClick={() => setStaged(applied)}>
+            Cancel changes
+          </button>
+          <button
+            disabled={Object.values(staged).every((v) => v.length === 0) && Object.values(applied).every((v) => v.length === 0)}
+            onClick={() => {
+              setStaged({});
+              apply({});
+            }}
+          >
+            Clear form
+          </button>
+        </div>
+      )}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plan, tabify, buildQuery } from './vis';
+import { buildQuery, controlFilter, plan, sortRows, tabify } from './vis';
 
 const aggs = [
   { id: '1', enabled: true, type: 'count', schema: 'metric', params: {} },
@@ -93,5 +93,30 @@ describe('plan and tabify', () => {
         must_not: [{ match_phrase: { c: 'x' } }],
       },
     });
+  });
+});
+
+describe('sortRows', () => {
+  const rows = [
+    ['/b', 2],
+    ['/A', 1],
+    [null, 3],
+    ['/a', 1],
+  ];
+  it('orders by one column as lodash orderBy does, empty values last', () => {
+    expect(sortRows(rows, { colIndex: 0, direction: 'asc' }).map((r) => r[0])).toEqual(['/A', '/a', '/b', null]);
+    expect(sortRows(rows, { colIndex: 1, direction: 'desc' }).map((r) => r[1])).toEqual([3, 2, 1, 1]);
+    expect(sortRows(rows, null)).toBe(rows);
+  });
+});
+
+describe('controlFilter', () => {
+  const control = { id: '1', fieldName: 'http.response.status_code' };
+  it('builds OSD phrase and phrases filters', () => {
+    expect(controlFilter(control, [])).toBeNull();
+    expect(controlFilter(control, [404], 'ip').query).toEqual({ match_phrase: { 'http.response.status_code': 404 } });
+    const f = controlFilter(control, [404, 500], 'ip');
+    expect(f.meta).toMatchObject({ type: 'phrases', params: [404, 500], controlledBy: '1', index: 'ip' });
+    expect(f.query.bool.should).toHaveLength(2);
   });
 });

@@ -263,3 +263,38 @@ export function formatNumber(v: Cell): string {
 export function isSupportedBucket(a: Agg): boolean {
   return BUCKETS.has(a.type);
 }
+
+export interface SortColumn {
+  colIndex: number;
+  direction: 'asc' | 'desc';
+}
+
+/** sortRows orders table rows by one column as OSD's table does (lodash
+ * orderBy on the raw values); rows without a value go last. */
+export function sortRows(rows: Cell[][], sort: SortColumn | null | undefined): Cell[][] {
+  if (!sort || sort.colIndex < 0) return rows;
+  const i = sort.colIndex;
+  const dir = sort.direction === 'desc' ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) return 0;
+    if (x === null || x === undefined) return 1;
+    if (y === null || y === undefined) return -1;
+    return (x < y ? -1 : x > y ? 1 : 0) * dir;
+  });
+}
+
+/** controlFilter is the filter a list control applies, in OSD's shape
+ * (a phrase filter for one value, a phrases filter for several). */
+export function controlFilter(control: any, values: Cell[], indexId?: string): any | null {
+  if (values.length === 0) return null;
+  const field = control.fieldName;
+  const meta = { key: field, controlledBy: control.id, index: indexId, negate: false, disabled: false };
+  if (values.length === 1)
+    return { meta: { ...meta, type: 'phrase', params: { query: values[0] } }, query: { match_phrase: { [field]: values[0] } } };
+  return {
+    meta: { ...meta, type: 'phrases', params: values },
+    query: { bool: { should: values.map((v) => ({ match_phrase: { [field]: v } })), minimum_should_match: 1 } },
+  };
+}
