@@ -199,9 +199,21 @@ func (s *Server) handlePutTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c.Body(), "the index template")
+	t, err := parseTemplate(name, c.Body())
 	if err != nil {
 		return err
+	}
+	if err := sc.view.PutTemplate(c.UserContext(), t); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"acknowledged": true})
+}
+
+// parseTemplate reads the body of PUT /_index_template/{name}.
+func parseTemplate(name string, raw []byte) (index.Template, error) {
+	body, err := decodeObject(raw, "the index template")
+	if err != nil {
+		return index.Template{}, err
 	}
 	t := index.Template{Name: name}
 	for k, v := range body {
@@ -211,16 +223,16 @@ func (s *Server) handlePutTemplate(c *fiber.Ctx) error {
 			if json.Unmarshal(v, &one) == nil {
 				t.IndexPatterns = []string{one}
 			} else if err := json.Unmarshal(v, &t.IndexPatterns); err != nil {
-				return badRequest("parse_exception", "[index_patterns] must be a string or an array of strings")
+				return t, badRequest("parse_exception", "[index_patterns] must be a string or an array of strings")
 			}
 		case "priority":
 			if err := json.Unmarshal(v, &t.Priority); err != nil || t.Priority < 0 {
-				return badRequest("parse_exception", "[priority] must be a non-negative integer")
+				return t, badRequest("parse_exception", "[priority] must be a non-negative integer")
 			}
 		case "version":
 			var n int64
 			if err := json.Unmarshal(v, &n); err != nil {
-				return badRequest("parse_exception", "[version] must be an integer")
+				return t, badRequest("parse_exception", "[version] must be an integer")
 			}
 			t.Version = &n
 		case "_meta":
@@ -228,42 +240,39 @@ func (s *Server) handlePutTemplate(c *fiber.Ctx) error {
 		case "template":
 			tb, err := decodeObject(v, "[template]")
 			if err != nil {
-				return err
+				return t, err
 			}
 			for tk, tv := range tb {
 				switch tk {
 				case "mappings":
 					if t.Mappings, err = index.ParseMapping(tv); err != nil {
-						return err
+						return t, err
 					}
 				case "settings":
 					if err := checkSettings(tv); err != nil {
-						return err
+						return t, err
 					}
 					t.Settings = append(json.RawMessage(nil), tv...)
 				case "aliases":
 					if !isEmptyObject(tv) {
-						return badRequest("illegal_argument_exception", "index aliases are not supported by tenantgate")
+						return t, badRequest("illegal_argument_exception", "index aliases are not supported by tenantgate")
 					}
 				default:
-					return badRequest("parse_exception", "unknown key [%s] in [template]", tk)
+					return t, badRequest("parse_exception", "unknown key [%s] in [template]", tk)
 				}
 			}
 		case "composed_of":
 			var list []string
 			if json.Unmarshal(v, &list) != nil || len(list) > 0 {
-				return badRequest("illegal_argument_exception", "component templates ([composed_of]) are not supported by tenantgate")
+				return t, badRequest("illegal_argument_exception", "component templates ([composed_of]) are not supported by tenantgate")
 			}
 		case "data_stream":
-			return badRequest("illegal_argument_exception", "data streams are not supported by tenantgate")
+			return t, badRequest("illegal_argument_exception", "data streams are not supported by tenantgate")
 		default:
-			return badRequest("parse_exception", "unknown key [%s] for index template", k)
+			return t, badRequest("parse_exception", "unknown key [%s] for index template", k)
 		}
 	}
-	if err := sc.view.PutTemplate(c.UserContext(), t); err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"acknowledged": true})
+	return t, nil
 }
 
 // handleGetTemplate answers GET|HEAD /_index_template[/{name}].

@@ -119,6 +119,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	read(fiber.MethodPost, "/api/shorten_url", s.handleShortenURL)
 	read(fiber.MethodGet, "/api/short_url/:id", s.handleGetShortURL)
 	read(fiber.MethodGet, "/goto/:id", s.handleGoto)
+	// Sample data (sampledata.go), a tenantgate extension: loads a set into
+	// the tenant, data and saved objects, so it writes.
+	write(fiber.MethodPost, "/api/sample_data/:set", s.handleSampleData)
 
 	// Indices.
 	write(fiber.MethodPut, "/:index", s.handleCreateIndex)
