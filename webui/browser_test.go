@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tenantgate/tenantgate/internal/testserver"
+	"github.com/tenantgate/tenantgate/sample"
 	"github.com/tenantgate/tenantgate/webui"
 )
 
@@ -433,4 +436,106 @@ func TestBrowserCopyPrivateToShared(t *testing.T) {
 		t.Errorf("copied dashboard metric = %q, want %d", got, count)
 	}
 	shot(t, ctx, "copied-to-analysts")
+}
+
+// TestBrowserLoadSampleData presses "Load sample data" in an empty tenant
+// and sees the sample dashboard's metric equal the generator's count of
+// documents within the time range shown.
+func TestBrowserLoadSampleData(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := testserver.Start(t)
+	ctx := browser(t)
+	alice := testserver.Token(t, "alice", "analyst")
+
+	// A read-only member sees no button (alice reads executive only).
+	signIn(t, ctx, srv.URL, alice, "/app/dashboards?security_tenant=executive")
+	text(t, ctx, `[data-testid=no-dashboards]`)
+	var buttons int
+	run(t, ctx, chromedp.Evaluate(`document.querySelectorAll('[data-testid=load-sample]').length`, &buttons))
+	if buttons != 0 {
+		t.Errorf("read-only tenant shows %d sample data buttons", buttons)
+	}
+
+	run(t, ctx, chromedp.Navigate(srv.URL+"/app/dashboards?security_tenant=analysts"),
+		chromedp.WaitVisible(`[data-testid=load-sample]`),
+		chromedp.Click(`[data-testid=load-sample]`),
+	)
+	if got := text(t, ctx, `[data-testid=dashboard-title]`); got != "[Sample] Web logs" {
+		t.Fatalf("opened %q", got)
+	}
+	// The dashboard opens over the loaded span, an absolute _g whose end is
+	// the generator's Now.
+	var loc string
+	run(t, ctx, chromedp.Location(&loc))
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`from:'([^']+)',to:'([^']+)'`).FindStringSubmatch(u.Query().Get("_g"))
+	if m == nil {
+		t.Fatalf("dashboard URL %q has no absolute time range", loc)
+	}
+	from, err1 := time.Parse(time.RFC3339, m[1])
+	to, err2 := time.Parse(time.RFC3339, m[2])
+	if err1 != nil || err2 != nil {
+		t.Fatalf("time range %q: %v %v", m[0], err1, err2)
+	}
+	logs := sample.GenerateWeblogs(sample.WeblogOptions{Now: to})
+	within := func(from, to time.Time) int {
+		n := 0
+		for _, l := range logs {
+			ts, err := time.Parse(time.RFC3339Nano, l.Timestamp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ts.Before(from) && !ts.After(to) {
+				n++
+			}
+		}
+		return n
+	}
+	metric := `[data-title="[Sample] Web logs: total requests"] [data-testid=metric-value]`
+	if got, want := text(t, ctx, metric), within(from, to); got != formatThousands(want) {
+		t.Errorf("metric over %s = %q, want %d", m[0], got, want)
+	}
+	time.Sleep(300 * time.Millisecond)
+	shot(t, ctx, "sample-weblogs")
+
+	// Narrowed to the last day of the data: the generator's count there.
+	dayFrom := to.Add(-24 * time.Hour)
+	g := fmt.Sprintf("(time:(from:'%s',to:'%s'))", dayFrom.Format(time.RFC3339), to.Format(time.RFC3339))
+	run(t, ctx, chromedp.Navigate(srv.URL+"/app/dashboards/view/"+sample.WeblogsDashboardID+"?security_tenant=analysts&_g="+url.QueryEscape(g)))
+	want := within(dayFrom, to)
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got = text(t, ctx, metric)
+		if got == formatThousands(want) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if got != formatThousands(want) {
+		t.Errorf("metric over the last day = %q, want %d", got, want)
+	}
+
+	// The management screen has the button too; pressing it again keeps
+	// one copy of everything.
+	run(t, ctx, chromedp.Navigate(srv.URL+"/app/management/objects?security_tenant=analysts"),
+		chromedp.WaitVisible(`[data-testid=load-sample]`),
+		chromedp.Click(`[data-testid=load-sample]`),
+	)
+	if got := text(t, ctx, `[data-testid=dashboard-title]`); got != "[Sample] Web logs" {
+		t.Fatalf("opened %q", got)
+	}
+	if got := text(t, ctx, metric); got != formatThousands(sample.DefaultWeblogCount) {
+		t.Errorf("metric after loading again = %q, want %d", got, sample.DefaultWeblogCount)
+	}
+}
+
+// formatThousands writes n as the UI does (en-US grouping).
+func formatThousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { ApiError, bulkGet, call, find, SavedObject } from './api';
 import { A, useSession } from './app';
 import { PanelBody, PanelScope, PanelSource, parseVisState } from './panel';
+import { SampleDataButton } from './sample';
 import { link, navigate, useLocation } from './router';
 import { DEFAULT_TIME, describeRange, formatG, parseG, QUICK_RANGES, resolveRange, TimeRange } from './time';
 
@@ -46,9 +47,10 @@ export function DashboardList() {
       {state.items && state.items.length === 0 && (
         <p className="muted" data-testid="no-dashboards">
           No dashboards{q ? ` match “${q}”` : ''} in this tenant.
-          {s.tenant.rw && <> Import some under <A href={link('/management/objects', s.tenant.id)}>Saved objects</A>.</>}
+          {s.tenant.rw && <> Import some under <A href={link('/management/objects', s.tenant.id)}>Saved objects</A>, or load sample data.</>}
         </p>
       )}
+      {state.items && state.items.length === 0 && !q && s.tenant.rw && <SampleDataButton tenant={s.tenant.id} />}
       <ul className="list" data-testid="dashboard-list">
         {state.items?.map((d) => (
           <li key={d.id}>

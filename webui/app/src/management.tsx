@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, call, find, SavedObject } from './api';
 import { A, useSession } from './app';
 import { link } from './router';
+import { SampleDataButton } from './sample';
 
 const TYPES = ['index-pattern', 'visualization', 'dashboard', 'search', 'url'];
 
@@ -158,6 +159,11 @@ export function SavedObjectsPage() {
             Import
           </button>
         </form>
+      )}
+      {s.tenant.rw && (
+        <div className="actions">
+          <SampleDataButton tenant={s.tenant.id} />
+        </div>
       )}
       {msg && (
         <div className={msg.error ? 'error' : 'ok'} data-testid="result">
