@@ -43,6 +43,7 @@ fmt:
 # fail rather than skip); slow tests skip under -short.
 test: ui vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	cd webui/app && npm test
 	TENANTGATE_REQUIRE_UI=1 $(GO) test -race -count=1 -timeout 9m $(PKGS)
 
 test-short:
