@@ -739,3 +739,28 @@ func TestGotoInABrowser(t *testing.T) {
 		t.Fatalf("signed-out goto: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestIndexNamesStartingWithAPI: the osd-xsrf rule is for the /api/
+// folder only; ordinary OpenSearch writes to indices named api… need no
+// header.
+func TestIndexNamesStartingWithAPI(t *testing.T) {
+	s := testserver.Start(t)
+	tok := testserver.Token(t, "alice", "analyst")
+	for _, path := range []string{"/apilogs/_doc/1", "/api-gateway/_doc/1"} {
+		if r := s.Do(t, "PUT", path, tok, "analysts", `{"a":1}`); r.Status != 201 {
+			t.Errorf("PUT %s without osd-xsrf: %d %s", path, r.Status, r.Body)
+		}
+	}
+	if r := s.Do(t, "POST", "/_bulk", tok, "analysts", "{\"index\":{\"_index\":\"api\"}}\n{\"a\":1}\n"); r.Status != 200 || strings.Contains(string(r.Body), `"errors":true`) {
+		t.Errorf("bulk into api: %d %s", r.Status, r.Body)
+	}
+	// The API folder itself still needs it.
+	if r := s.Do(t, "POST", "/api/saved_objects/config/x", tok, "analysts", `{"attributes":{}}`); r.Status != 400 {
+		t.Errorf("saved object without osd-xsrf: %d %s", r.Status, r.Body)
+	}
+	// A multipart body is not parsed for a caller without a token.
+	r := s.Do(t, "POST", "/api/saved_objects/_import", "", "analysts", "--x\r\ngarbage", "Content-Type", "multipart/form-data; boundary=x", "osd-xsrf", "true")
+	if r.Status != 401 {
+		t.Errorf("unauthenticated multipart: %d %s", r.Status, r.Body)
+	}
+}

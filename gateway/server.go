@@ -82,6 +82,9 @@ func New(d Deps) (*Server, error) {
 		CaseSensitive:         true,
 		StrictRouting:         false,
 		UnescapePath:          false,
+		// Multipart bodies are parsed by the import handlers alone, after
+		// the caller is authenticated and authorized.
+		DisablePreParseMultipartForm: true,
 	})
 	s.routes(reg)
 	return s, nil
