@@ -51,7 +51,8 @@ func (c *Client) Find(ctx context.Context, o FindOptions) (*FindResult, error) {
 	if o.PerPage < 0 {
 		return nil, invalidf("[request query.per_page]: Value must be equal to or greater than [0].")
 	}
-	if o.Page*o.PerPage > MaxFindWindow {
+	// Compare without multiplying first: page * per_page may overflow.
+	if o.PerPage > 0 && o.Page > MaxFindWindow/o.PerPage {
 		return nil, invalidf("[request query.page]: page * per_page must not exceed %d", MaxFindWindow)
 	}
 	res := &FindResult{Page: o.Page, PerPage: o.PerPage, SavedObjects: []Object{}}

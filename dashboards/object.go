@@ -199,6 +199,9 @@ func validate(o *Object) error {
 	if o.ID == "" {
 		return invalidf("[%s] saved object id must not be empty", o.Type)
 	}
+	if o.ID == "." || o.ID == ".." || strings.ContainsFunc(o.ID, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return invalidf("[%s] saved object id [%s] is not allowed: not . or .., no control characters", o.Type, o.ID)
+	}
 	var attrs map[string]json.RawMessage
 	if err := json.Unmarshal(o.Attributes, &attrs); err != nil || attrs == nil {
 		return invalidf("[request body.attributes]: expected a plain object value for [%s/%s]", o.Type, o.ID)
@@ -226,6 +229,12 @@ func validate(o *Object) error {
 			return "", false, invalidf("[%s/%s] attribute [%s] must be a string", o.Type, o.ID, key)
 		}
 		return s, true, nil
+	}
+	// Titles and descriptions are text everywhere they are shown.
+	for _, key := range []string{"title", "description"} {
+		if _, _, err := str(key); err != nil {
+			return err
+		}
 	}
 	if o.Type == TypeIndexPattern {
 		if t, _, err := str("title"); err != nil {

@@ -304,6 +304,7 @@ func (s *Server) handleExport(c *fiber.Ctx) error {
 		Objects               []dashboards.ObjectRef `json:"objects"`
 		IncludeReferencesDeep bool                   `json:"includeReferencesDeep"`
 		ExcludeExportDetails  bool                   `json:"excludeExportDetails"`
+		Search                string                 `json:"search"`
 	}
 	if err := osdBody(c, &in, "type", "objects", "includeReferencesDeep", "excludeExportDetails", "search"); err != nil {
 		return err
@@ -315,6 +316,30 @@ func (s *Server) handleExport(c *fiber.Ctx) error {
 			o.Types = []string{one}
 		} else if err := json.Unmarshal(in.Type, &o.Types); err != nil {
 			return badRequest("bad_request", "[request body.type]: expected a string or an array of strings")
+		}
+	}
+	if in.Search != "" {
+		// Export what a search of the types finds, as OpenSearch Dashboards
+		// does: the search picks the objects, references follow as asked.
+		if len(o.Types) == 0 || len(o.Objects) > 0 {
+			return badRequest("bad_request", "[request body.search]: needs [type] and cannot be combined with [objects]")
+		}
+		found, err := s.savedObjects(c).Find(c.UserContext(), dashboards.FindOptions{Types: o.Types, Search: in.Search, PerPage: dashboards.MaxFindWindow})
+		if err != nil {
+			return err
+		}
+		o.Types = nil
+		o.Objects = make([]dashboards.ObjectRef, 0, len(found.SavedObjects))
+		for _, f := range found.SavedObjects {
+			o.Objects = append(o.Objects, dashboards.ObjectRef{Type: f.Type, ID: f.ID})
+		}
+		if len(o.Objects) == 0 {
+			c.Set(fiber.HeaderContentType, "application/ndjson")
+			c.Set(fiber.HeaderContentDisposition, `attachment; filename="export.ndjson"`)
+			if in.ExcludeExportDetails {
+				return c.Status(fiber.StatusOK).Send(nil)
+			}
+			return c.Status(fiber.StatusOK).SendString(`{"exportedCount":0,"missingRefCount":0,"missingReferences":[]}` + "\n")
 		}
 	}
 	objs, details, err := s.savedObjects(c).Export(c.UserContext(), o)

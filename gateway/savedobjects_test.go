@@ -425,6 +425,20 @@ func TestSavedObjectsExportImport(t *testing.T) {
 	if got := ndjsonLines(t, r.Body); len(got) != 1 || got[0]["id"] != "dash1" {
 		t.Errorf("export by type without details: %s", r.Body)
 	}
+	// search picks the objects of the types to export.
+	r = src.do(t, "POST", "/api/saved_objects/_export", `{"type":["dashboard","visualization"],"search":"web*","excludeExportDetails":true}`)
+	if got := ndjsonLines(t, r.Body); len(got) != 1 || got[0]["id"] != "dash1" {
+		t.Errorf("export by search: %s", r.Body)
+	}
+	r = src.do(t, "POST", "/api/saved_objects/_export", `{"type":"dashboard","search":"nomatchatall"}`)
+	if got := ndjsonLines(t, r.Body); len(got) != 1 || got[0]["exportedCount"] != float64(0) {
+		t.Errorf("export by search matching nothing: %s", r.Body)
+	}
+	wantOSDError(t, src.do(t, "POST", "/api/saved_objects/_export", `{"objects":[{"type":"dashboard","id":"dash1"}],"search":"x"}`), 400, "search")
+	// Titles are text; ids "." and ".." are not ids.
+	wantOSDError(t, src.do(t, "POST", "/api/saved_objects/visualization/v9", `{"attributes":{"title":123}}`), 400, "[title] must be a string")
+	wantOSDError(t, src.do(t, "POST", "/api/saved_objects/config/..", `{"attributes":{}}`), 400, "not allowed")
+	wantOSDError(t, src.do(t, "GET", "/api/saved_objects/_find?type=dashboard&page=3037000500&per_page=3037000500", nil), 400, "page")
 	wantOSDError(t, src.do(t, "POST", "/api/saved_objects/_export", `{"objects":[{"type":"dashboard","id":"nope"}]}`), 400, "dashboard/nope")
 	wantOSDError(t, src.do(t, "POST", "/api/saved_objects/_export", `{}`), 400, `Either "type" or "objects" are required.`)
 	export := src.do(t, "POST", "/api/saved_objects/_export", `{"objects":[{"type":"dashboard","id":"dash1"}],"includeReferencesDeep":true}`).Body
