@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,10 +78,7 @@ func TestSampleLoadWeblogs(t *testing.T) {
 }
 
 func TestSampleLoadNginx(t *testing.T) {
-	dir := filepath.Join(repoRoot(), "..", "shared", "fixtures", "osd-exports")
-	if _, err := os.Stat(filepath.Join(dir, "nginx-1.0.0.ndjson")); err != nil {
-		t.Skipf("no OpenSearch Dashboards fixtures: %v", err)
-	}
+	dir := testserver.OSDFixtures(t)
 	s := testserver.Start(t)
 	code, out, errOut := runMain(t, "sample", "load", "--set", "nginx", "--tenant", "analysts", "--server", s.URL,
 		"--token", testserver.Token(t, "admin"), "--fixtures", dir)

@@ -498,10 +498,7 @@ func TestSavedObjectsExportImport(t *testing.T) {
 // ../shared/fixtures/osd-exports (present in CI).
 func osdExports(t *testing.T) map[string][]byte {
 	t.Helper()
-	dir := filepath.Join(testserver.RepoRoot(), "..", "shared", "fixtures", "osd-exports")
-	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		t.Skipf("%s is absent (CI has it)", dir)
-	}
+	dir := testserver.OSDFixtures(t)
 	files, err := filepath.Glob(filepath.Join(dir, "*.ndjson"))
 	if err != nil || len(files) != 3 {
 		t.Fatalf("want 3 exports in %s, got %v (%v)", dir, files, err)

@@ -172,11 +172,7 @@ func buckets(agg any) []map[string]any {
 // fixturesDir is ../shared/fixtures/osd-exports beside the repository.
 func fixturesDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(testserver.RepoRoot(), "..", "shared", "fixtures", "osd-exports")
-	if _, err := os.Stat(filepath.Join(dir, "nginx-sample", "sample.json")); err != nil {
-		t.Skipf("no OpenSearch Dashboards fixtures: %v", err)
-	}
-	return dir
+	return testserver.OSDFixtures(t)
 }
 
 // savedQuery is a query found in a saved object: a saved search's or a

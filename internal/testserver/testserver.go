@@ -190,3 +190,19 @@ func (s *Server) Do(t testing.TB, method, path, token, tenant string, body any, 
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
 }
+
+// OSDFixtures returns ../shared/fixtures/osd-exports beside the
+// repository: real OpenSearch Dashboards exports and the nginx sample.
+// Without it a test skips, except under CI (CI set), where ../shared is
+// always present and its absence must fail rather than hide the tests.
+func OSDFixtures(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(RepoRoot(), "..", "shared", "fixtures", "osd-exports")
+	if _, err := os.Stat(filepath.Join(dir, "nginx-sample", "sample.json")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("OpenSearch Dashboards fixtures missing under CI: %v", err)
+		}
+		t.Skipf("no OpenSearch Dashboards fixtures (CI has them): %v", err)
+	}
+	return dir
+}
