@@ -45,7 +45,7 @@ func TestSampleLoadWeblogs(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf("loaded %d documents into sample_weblogs", len(set.Docs)),
 		fmt.Sprintf("imported %d saved objects", len(objects)),
-		"dashboard: " + s.URL + "/app/dashboards#/view/sample-weblogs-dashboard?security_tenant=analysts",
+		"dashboard: " + s.URL + "/app/dashboards/view/sample-weblogs-dashboard?security_tenant=analysts",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -86,7 +86,7 @@ func TestSampleLoadNginx(t *testing.T) {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 	for _, want := range []string{"note: merged the component templates communication, http", "loaded 990 documents into ss4o_logs-nginx-sample-sample",
-		"imported 12 saved objects", "/app/dashboards#/view/nginx-dashboard-1.0.0?security_tenant=analysts"} {
+		"imported 12 saved objects", "/app/dashboards/view/nginx-dashboard-1.0.0?security_tenant=analysts"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

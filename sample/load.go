@@ -47,7 +47,7 @@ type Result struct {
 // documents and the error wraps ErrImportUnavailable.
 func (c *Client) Load(ctx context.Context, s *Set) (*Result, error) {
 	res := &Result{Set: s.Name, Index: s.Index, Template: s.TemplateName,
-		DashboardURL: fmt.Sprintf("/app/dashboards#/view/%s?security_tenant=%s", url.PathEscape(s.DashboardID), url.QueryEscape(c.Tenant))}
+		DashboardURL: fmt.Sprintf("/app/dashboards/view/%s?security_tenant=%s", url.PathEscape(s.DashboardID), url.QueryEscape(c.Tenant))}
 	if _, err := c.do(ctx, http.MethodPut, "/_index_template/"+url.PathEscape(s.TemplateName), "application/json", s.Template, nil); err != nil {
 		return res, err
 	}

@@ -46,7 +46,7 @@ func load(t *testing.T, s *testserver.Server, set *sample.Set) *sample.Result {
 	if res.Docs != len(set.Docs) {
 		t.Fatalf("loaded %d documents, want %d", res.Docs, len(set.Docs))
 	}
-	want := fmt.Sprintf("/app/dashboards#/view/%s?security_tenant=%s", set.DashboardID, tenant)
+	want := fmt.Sprintf("/app/dashboards/view/%s?security_tenant=%s", set.DashboardID, tenant)
 	if res.DashboardURL != want {
 		t.Errorf("dashboard URL %q, want %q", res.DashboardURL, want)
 	}
