@@ -2,6 +2,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { search, SavedObject } from './api';
 import { EChart, PALETTE } from './chart';
+import { renderMarkdown } from './markdown';
+import { asText, errorText } from './text';
 import { Agg, buildQuery, Cell, controlFilter, formatKey, formatNumber, plan, Plan, Query, SortColumn, sortRows, Table, tabify } from './vis';
 
 export interface PanelSource {
@@ -54,22 +56,33 @@ export function PanelBody({ src, scope, panelKey = '' }: { src: PanelSource; sco
   if (src.missing) return <div className="panel-error">{src.missing}</div>;
   if (!src.vis) return <SearchTable src={src} scope={scope} />;
   const vs = parseVisState(src.vis);
-  if (vs.type === 'markdown') return <div className="markdown">{String(vs.params?.markdown ?? '')}</div>;
+  if (vs.type === 'markdown') return <Markdown source={asText(vs.params?.markdown)} params={vs.params} />;
   if (vs.type === 'input_control_vis') return <InputControls src={src} scope={scope} vs={vs} panelKey={panelKey} />;
   return <VisPanel src={src} scope={scope} vs={vs} />;
 }
 
+function Markdown({ source, params }: { source: string; params: any }) {
+  const html = useMemo(() => renderMarkdown(source, { openLinksInNewTab: params?.openLinksInNewTab === true }), [source, params?.openLinksInNewTab]);
+  const size = typeof params?.fontSize === 'number' && params.fontSize > 0 ? params.fontSize : undefined;
+  return <div className="markdown" data-testid="markdown" style={size ? { fontSize: size } : undefined} dangerouslySetInnerHTML={{ __html: html }} />;
+}
+
+/** parseVisState reads a visualization's visState; anything but a JSON
+ * object reads as {} and a non-string type as "". */
 export function parseVisState(v: SavedObject): any {
+  let vs: any;
   try {
-    return JSON.parse(v.attributes?.visState ?? '{}');
+    vs = JSON.parse(v.attributes?.visState ?? '{}');
   } catch {
     return {};
   }
+  if (!vs || typeof vs !== 'object' || Array.isArray(vs)) return {};
+  return { ...vs, type: asText(vs.type), aggs: Array.isArray(vs.aggs) ? vs.aggs.filter((a: unknown) => a && typeof a === 'object') : [] };
 }
 
 function VisPanel({ src, scope, vs }: { src: PanelSource; scope: PanelScope; vs: any }) {
   const [state, setState] = useState<{ table?: Table; plan?: Plan; error?: string }>({});
-  const index = src.indexPattern?.attributes?.title;
+  const index = asText(src.indexPattern?.attributes?.title);
   useEffect(() => {
     let cancelled = false;
     (async () => {
@@ -83,7 +96,7 @@ function VisPanel({ src, scope, vs }: { src: PanelSource; scope: PanelScope; vs:
       } catch (e: any) {
         if (cancelled) return;
         if (e?.status === 403) scope.onForbidden();
-        setState({ error: e?.message ?? String(e) });
+        setState({ error: errorText(e) });
       }
     })();
     return () => {
@@ -166,8 +179,8 @@ function TableView({ table, plan: p, perPage, note, sort: initialSort }: { table
         <thead>
           <tr>
             {table.columns.map((c, i) => (
-              <th key={c.id} className="sortable" onClick={() => toggle(i)} aria-sort={sort?.colIndex === i ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}>
-                {c.label}
+              <th key={`${i}:${c.id}`} className="sortable" onClick={() => toggle(i)} aria-sort={sort?.colIndex === i ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}>
+                {asText(c.label)}
                 {sort?.colIndex === i ? (sort.direction === 'asc' ? ' ▲' : ' ▼') : ''}
               </th>
             ))}
@@ -324,7 +337,9 @@ function GaugeView({ table, params }: { table: Table; params: any }) {
 }
 
 function getPath(src: any, path: string): unknown {
-  if (src == null) return undefined;
+  // A column may name a sub-field of a field that holds a string or a
+  // number here ("message.keyword" on "message": "…"): `in` would throw.
+  if (src === null || typeof src !== 'object') return undefined;
   if (path in src) return src[path];
   const i = path.indexOf('.');
   if (i < 0) return undefined;
@@ -341,15 +356,17 @@ function getPath(src: any, path: string): unknown {
 
 function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
   const [state, setState] = useState<{ hits?: any[]; total?: number; error?: string }>({});
-  const index = src.indexPattern?.attributes?.title;
-  const timeField: string | undefined = src.indexPattern?.attributes?.timeFieldName || undefined;
-  const columns: string[] = (src.search?.attributes?.columns ?? ['_source']).filter((c: string) => c);
+  const index = asText(src.indexPattern?.attributes?.title);
+  const timeField: string | undefined = asText(src.indexPattern?.attributes?.timeFieldName) || undefined;
+  const rawColumns = src.search?.attributes?.columns;
+  const columns: string[] = (Array.isArray(rawColumns) ? rawColumns : ['_source']).map((c: unknown) => asText(c)).filter((c: string) => c);
   useEffect(() => {
     let cancelled = false;
     (async () => {
       try {
         if (!index) throw new Error('no index pattern');
-        const saved: [string, string][] = src.search?.attributes?.sort ?? [];
+        const rawSort = src.search?.attributes?.sort;
+        const saved = (Array.isArray(rawSort) ? rawSort : []).filter((x: unknown): x is [string, string] => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'string');
         const sort = saved.length ? saved.map(([f, d]) => ({ [f]: { order: d } })) : timeField ? [{ [timeField]: { order: 'desc' } }] : [];
         const resp = await search(scope.tenant, index, { size: 50, track_total_hits: true, sort, query: scopeQuery(src, scope) });
         const total = resp.hits?.total;
@@ -357,7 +374,7 @@ function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
       } catch (e: any) {
         if (cancelled) return;
         if (e?.status === 403) scope.onForbidden();
-        setState({ error: e?.message ?? String(e) });
+        setState({ error: errorText(e) });
       }
     })();
     return () => {
@@ -366,7 +383,7 @@ function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
   }, [src, scope, index, timeField]);
   if (state.error) return <div className="panel-error" data-testid="panel-error">{state.error}</div>;
   if (!state.hits) return <div className="loading">Loading…</div>;
-  const cols = [...(timeField ? [timeField] : []), ...columns];
+  const cols = [...new Set([...(timeField ? [timeField] : []), ...columns])];
   return (
     <div className="table-wrap">
       <div className="panel-note" data-testid="hit-count">
@@ -381,10 +398,10 @@ function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
           </tr>
         </thead>
         <tbody>
-          {state.hits.map((h) => (
-            <tr key={h._id}>
+          {state.hits.map((h, i) => (
+            <tr key={`${i}:${asText(h?._id)}`}>
               {cols.map((c) => {
-                const v = c === '_source' ? h._source : getPath(h._source, c);
+                const v = c === '_source' ? h?._source : getPath(h?._source, c);
                 return (
                   <td key={c} className={c === '_source' ? 'doc' : ''}>
                     {v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)}
@@ -402,8 +419,8 @@ function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
 /** ListControl is one "list" input control: the top terms of its field. */
 function ListControl({ control, pattern, scope, value, onChange, useTime }: { control: any; pattern?: SavedObject; scope: PanelScope; value: Cell[]; onChange: (v: Cell[]) => void; useTime: boolean }) {
   const [state, setState] = useState<{ options?: Cell[]; error?: string }>({});
-  const index = pattern?.attributes?.title;
-  const timeField: string | undefined = pattern?.attributes?.timeFieldName || undefined;
+  const index = asText(pattern?.attributes?.title);
+  const timeField: string | undefined = asText(pattern?.attributes?.timeFieldName) || undefined;
   useEffect(() => {
     let cancelled = false;
     (async () => {
@@ -420,7 +437,7 @@ function ListControl({ control, pattern, scope, value, onChange, useTime }: { co
       } catch (e: any) {
         if (cancelled) return;
         if (e?.status === 403) scope.onForbidden();
-        setState({ error: e?.message ?? String(e) });
+        setState({ error: errorText(e) });
       }
     })();
     return () => {
@@ -430,7 +447,7 @@ function ListControl({ control, pattern, scope, value, onChange, useTime }: { co
   const multi = control.options?.multiselect !== false;
   return (
     <label className="control">
-      <span className="control-label">{control.label || control.fieldName}</span>
+      <span className="control-label">{asText(control.label) || asText(control.fieldName)}</span>
       {state.error ? (
         <span className="panel-error">{state.error}</span>
       ) : (
@@ -460,7 +477,7 @@ function ListControl({ control, pattern, scope, value, onChange, useTime }: { co
 /** InputControls draws an input_control_vis: list controls whose values,
  * once applied, filter every panel of the dashboard. */
 function InputControls({ src, scope, vs, panelKey }: { src: PanelSource; scope: PanelScope; vs: any; panelKey: string }) {
-  const controls: any[] = vs.params?.controls ?? [];
+  const controls: any[] = (Array.isArray(vs.params?.controls) ? vs.params.controls : []).filter((c: unknown) => c && typeof c === 'object');
   const [staged, setStaged] = useState<Record<string, Cell[]>>({});
   const [applied, setApplied] = useState<Record<string, Cell[]>>({});
   const patternOf = (c: any) => (c.indexPatternRefName && src.refPatterns?.[c.indexPatternRefName]) || src.indexPattern;
@@ -473,10 +490,10 @@ function InputControls({ src, scope, vs, panelKey }: { src: PanelSource; scope: 
   const auto = !!vs.params?.updateFiltersOnChange;
   return (
     <div className="controls">
-      {controls.map((c) =>
+      {controls.map((c, i) =>
         c.type === 'list' ? (
           <ListControl
-            key={c.id}
+            key={`${i}:${asText(c.id)}`}
             control={c}
             pattern={patternOf(c)}
             scope={scope}
@@ -489,8 +506,8 @@ function InputControls({ src, scope, vs, panelKey }: { src: PanelSource; scope: 
             }}
           />
         ) : (
-          <div key={c.id} className="panel-note">
-            {`The ${c.type} control “${c.label || c.fieldName}” is not supported yet.`}
+          <div key={`${i}:${asText(c.id)}`} className="panel-note">
+            {`The ${asText(c.type)} control “${asText(c.label) || asText(c.fieldName)}” is not supported yet.`}
           </div>
         ),
       )}

@@ -3,6 +3,7 @@
 // visState, and the response flattened into a table (like OSD's tabify).
 
 import { dateInterval, Interval } from './time';
+import { asText } from './text';
 
 export interface Query {
   query: unknown;
@@ -75,8 +76,9 @@ export function isMetric(a: Agg): boolean {
 }
 
 export function metricLabel(a: Agg): string {
-  if (a.params?.customLabel) return a.params.customLabel;
-  const f = a.params?.field;
+  const custom = asText(a.params?.customLabel);
+  if (custom) return custom;
+  const f = asText(a.params?.field);
   switch (a.type) {
     case 'count':
       return 'Count';
@@ -96,18 +98,20 @@ export function metricLabel(a: Agg): string {
 }
 
 export function bucketLabel(a: Agg, interval?: Interval): string {
-  if (a.params?.customLabel) return a.params.customLabel;
+  const custom = asText(a.params?.customLabel);
+  if (custom) return custom;
+  const f = asText(a.params?.field);
   switch (a.type) {
     case 'terms':
-      return `${a.params.field}: ${a.params.order === 'asc' ? 'Ascending' : 'Descending'}`;
+      return `${f}: ${a.params?.order === 'asc' ? 'Ascending' : 'Descending'}`;
     case 'date_histogram':
-      return `${a.params.field} per ${interval?.label ?? 'interval'}`;
+      return `${f} per ${asText(interval?.label, 'interval')}`;
     case 'filters':
       return 'Filters';
     case 'range':
-      return `${a.params.field} ranges`;
+      return `${f} ranges`;
     default:
-      return a.params?.field ?? a.type;
+      return f || asText(a.type);
   }
 }
 
@@ -129,7 +133,7 @@ function metricRequest(a: Agg): unknown | null {
 
 export function filterLabel(f: any): string {
   const q = f?.input?.query;
-  return f.label || (typeof q === 'string' && q ? q : '*');
+  return asText(f?.label) || (typeof q === 'string' && q ? q : '*');
 }
 
 export interface Plan {
