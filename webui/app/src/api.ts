@@ -91,20 +91,47 @@ export async function bulkGet(tenant: string, objs: { type: string; id: string }
   return r.saved_objects as SavedObject[];
 }
 
+/** FIND_LIMIT is the most objects a list fetches: the server's find window
+ * (page * per_page) ends at 10,000. */
+export const FIND_LIMIT = 10_000;
+
+/**
+ * find lists saved objects, paging through all of them (per_page objects a
+ * request) up to limit; total is the server's count, so a caller shows
+ * "showing the first N" when saved_objects.length < total.
+ */
 export async function find(
   tenant: string,
   types: string[],
   search = '',
   perPage = 1000,
+  limit = FIND_LIMIT,
 ): Promise<{ saved_objects: SavedObject[]; total: number }> {
-  const q = new URLSearchParams();
-  for (const t of types) q.append('type', t);
-  q.set('per_page', String(perPage));
-  if (search.trim()) {
-    q.set('search', search.trim().endsWith('*') ? search.trim() : `${search.trim()}*`);
-    q.set('search_fields', 'title');
+  const out: SavedObject[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  for (let page = 1; out.length < limit && (page - 1) * perPage < limit; page++) {
+    const q = new URLSearchParams();
+    for (const t of types) q.append('type', t);
+    q.set('per_page', String(perPage));
+    q.set('page', String(page));
+    if (search.trim()) {
+      q.set('search', search.trim().endsWith('*') ? search.trim() : `${search.trim()}*`);
+      q.set('search_fields', 'title');
+    }
+    const r = await call('GET', `/api/saved_objects/_find?${q}`, { tenant });
+    const batch: SavedObject[] = Array.isArray(r?.saved_objects) ? r.saved_objects : [];
+    total = typeof r?.total === 'number' ? r.total : out.length + batch.length;
+    for (const o of batch) {
+      // Objects may move between pages while paging: keep each once.
+      const k = `${o?.type}:${o?.id}`;
+      if (!o || typeof o !== 'object' || seen.has(k)) continue;
+      seen.add(k);
+      out.push({ ...o, type: String(o.type ?? ''), id: String(o.id ?? ''), attributes: o.attributes && typeof o.attributes === 'object' ? o.attributes : {} });
+    }
+    if (batch.length < perPage || page * perPage >= total) break;
   }
-  return call('GET', `/api/saved_objects/_find?${q}`, { tenant });
+  return { saved_objects: out.slice(0, limit), total: Math.max(total, out.length) };
 }
 
 export function search(tenant: string, index: string, body: unknown): Promise<any> {

@@ -2,8 +2,9 @@
 // URL, and the screens.
 import { createContext, useContext, useEffect, useState } from 'react';
 import { ApiError, call, clearToken, getToken, setToken } from './api';
-import { legacyRedirect, link, navigate, useLocation } from './router';
-import { AuthInfo, findTenant, Tenant, tenantsOf } from './tenants';
+import { isDeepLink, isPrivate, legacyRedirect, link, navigate, pathSeg, setLinkUser, useLocation } from './router';
+import { errorText } from './text';
+import { AuthInfo, findTenant, normalizeTenant, Tenant, tenantsOf } from './tenants';
 import { DashboardList, DashboardView } from './dashboards';
 import { IndexPatternsPage, SavedObjectsPage } from './management';
 
@@ -20,14 +21,12 @@ export const useSession = (): Session => useContext(SessionContext)!;
 
 export function App() {
   const loc = useLocation();
-  const [auth, setAuth] = useState<{ user: string; tenants: Tenant[] } | null>(null);
+  const [auth, setAuth] = useState<{ user: string; tenants: Tenant[]; defaultTenant?: string } | null>(null);
   const [authError, setAuthError] = useState<string>('');
   const [forbiddenTenant, setForbiddenTenant] = useState<string | null>(null);
   const token = getToken();
 
   useEffect(() => {
-    const legacy = legacyRedirect();
-    if (legacy) navigate(legacy, true);
     const on = () => {
       clearToken();
       setAuth(null);
@@ -43,18 +42,29 @@ export function App() {
       try {
         const info = (await call('GET', '/_plugins/_security/authinfo')) as AuthInfo;
         let preferred: string[] = [];
+        let defaultTenant: string | undefined;
         try {
-          preferred = (await call('GET', '/_plugins/_security/api/tenancy/config')).preferred_tenants ?? [];
+          const cfg = await call('GET', '/_plugins/_security/api/tenancy/config');
+          preferred = Array.isArray(cfg?.preferred_tenants) ? cfg.preferred_tenants.filter((x: unknown) => typeof x === 'string') : [];
+          defaultTenant = typeof cfg?.default_tenant === 'string' ? cfg.default_tenant : undefined;
         } catch {
           preferred = [];
         }
-        setAuth({ user: info.user_name, tenants: tenantsOf(info, preferred) });
+        const user = String(info.user_name ?? '');
+        setLinkUser(user);
+        setAuth({ user, tenants: tenantsOf(info, preferred), defaultTenant });
       } catch (e) {
-        setAuthError(e instanceof ApiError ? e.reason : String(e));
+        setAuthError(e instanceof ApiError ? e.reason : errorText(e));
       }
     })();
   }, [token, auth]);
 
+  // OpenSearch Dashboards' hash URLs first, before the hash is lost.
+  const legacy = legacyRedirect(location.pathname, location.search, location.hash);
+  if (legacy) {
+    navigate(legacy, true);
+    return null;
+  }
   if (loc.path.startsWith('/app/login') || !token) {
     // Signed out on a shared link: sign in here, then stay on the link.
     const next = loc.path.startsWith('/app/login') ? loc.params.get('next') || '/app/dashboards' : loc.href;
@@ -64,12 +74,40 @@ export function App() {
 
   const param = loc.params.get('security_tenant');
   if (param === null) {
+    // A link to one object that names no tenant is not opened in a tenant
+    // picked here: the reader picks. Landing pages open in the configured
+    // default tenant when it is one of the reader's, else the first one.
+    if (isDeepLink(loc.path)) {
+      return (
+        <Shell user={auth.user} tenants={auth.tenants} current={null}>
+          <PickTenant path={loc.path} params={loc.params} tenants={auth.tenants} />
+        </Shell>
+      );
+    }
+    const def = auth.defaultTenant ? findTenant(auth.tenants, auth.defaultTenant, auth.user) : undefined;
     const q = new URLSearchParams(loc.params);
-    q.set('security_tenant', auth.tenants[0]?.id ?? 'global');
+    q.set('security_tenant', (def ?? auth.tenants[0])?.id ?? 'global');
     navigate(`${loc.path}?${q}`, true);
     return null;
   }
   const tenant = findTenant(auth.tenants, param, auth.user);
+  // security_tenant=private names whoever opens the link: links from a
+  // private tenant name their owner, and only the owner opens them.
+  const owner = loc.params.get('private_owner');
+  if (isPrivate(normalizeTenant(param), auth.user) && owner !== null && owner !== auth.user) {
+    return (
+      <Shell user={auth.user} tenants={auth.tenants} current={null}>
+        <NoAccess tenant={`the private tenant of ${owner}`} user={auth.user} tenants={auth.tenants} privateOwner={owner} />
+      </Shell>
+    );
+  }
+  if (tenant?.kind === 'private' && owner === null) {
+    // Our own private tenant: name the owner so the URL shared is honest.
+    const q = new URLSearchParams(loc.params);
+    q.set('private_owner', auth.user);
+    navigate(`${loc.path}?${q}`, true);
+    return null;
+  }
   if (!tenant || forbiddenTenant === param) {
     return (
       <Shell user={auth.user} tenants={auth.tenants} current={null}>
@@ -81,8 +119,8 @@ export function App() {
   const p = loc.path.replace(/\/+$/, '');
   let page;
   let m: RegExpExecArray | null;
-  if ((m = /^\/app\/goto\/([^/]+)$/.exec(p))) page = <GoTo id={decodeURIComponent(m[1])} />;
-  else if ((m = /^\/app\/dashboards\/view\/([^/]+)$/.exec(p))) page = <DashboardView id={decodeURIComponent(m[1])} />;
+  if ((m = /^\/app\/goto\/([^/]+)$/.exec(p))) page = <GoTo id={decodeSeg(m[1])} />;
+  else if ((m = /^\/app\/dashboards\/view\/([^/]+)$/.exec(p))) page = <DashboardView id={decodeSeg(m[1])} />;
   else if (p === '/app/dashboards') page = <DashboardList />;
   else if (p === '/app/management/objects') page = <SavedObjectsPage />;
   else if (p === '/app/management/index-patterns') page = <IndexPatternsPage />;
@@ -94,6 +132,14 @@ export function App() {
       </Shell>
     </SessionContext.Provider>
   );
+}
+
+function decodeSeg(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 export function A({ href, children, ...rest }: { href: string; children: React.ReactNode; [k: string]: any }) {
@@ -161,19 +207,49 @@ function Shell({ user, tenants, current, children }: { user: string; tenants: Te
   );
 }
 
-function NoAccess({ tenant, user, tenants }: { tenant: string; user: string; tenants: Tenant[] }) {
+function NoAccess({ tenant, user, tenants, privateOwner }: { tenant: string; user: string; tenants: Tenant[]; privateOwner?: string }) {
   return (
     <div className="page no-access" data-testid="no-access">
-      <h1>No access to tenant “{tenant}”</h1>
+      <h1>{privateOwner !== undefined ? `No access to ${tenant}` : `No access to tenant “${tenant}”`}</h1>
       <p>
-        You are signed in as <b>{user}</b>, who has no access to the tenant <b data-testid="no-access-tenant">{tenant}</b>. The
-        link you opened points into that tenant; nothing from another tenant is shown instead.
+        You are signed in as <b>{user}</b>, who has no access to {privateOwner !== undefined ? '' : 'the tenant '}
+        <b data-testid="no-access-tenant">{tenant}</b>. The link you opened points into that tenant; nothing from another tenant
+        is shown instead.
       </p>
-      <p>Ask an administrator of “{tenant}” for access, or open one of your tenants:</p>
+      {privateOwner !== undefined ? (
+        <p>A private tenant opens for its owner only. Ask {privateOwner} to copy what they shared into a shared tenant, or open one of your tenants:</p>
+      ) : (
+        <p>Ask an administrator of “{tenant}” for access, or open one of your tenants:</p>
+      )}
       <ul>
         {tenants.map((t) => (
           <li key={t.id}>
             <a href={link('/dashboards', t.id)}>{t.label}</a>
+            {t.rw ? '' : ' (read-only)'}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** PickTenant: a deep link that names no tenant; the reader picks one. */
+function PickTenant({ path, params, tenants }: { path: string; params: URLSearchParams; tenants: Tenant[] }) {
+  const to = (t: Tenant) => {
+    const q = new URLSearchParams(params);
+    q.set('security_tenant', t.id);
+    return `${path}?${q}`;
+  };
+  return (
+    <div className="page" data-testid="pick-tenant">
+      <h1>Which tenant?</h1>
+      <p>The link you opened names no tenant, and the same id can mean different objects in different tenants. Open it in:</p>
+      <ul>
+        {tenants.map((t) => (
+          <li key={t.id}>
+            <A href={to(t)} data-testid="pick-tenant-link">
+              {t.label}
+            </A>
             {t.rw ? '' : ' (read-only)'}
           </li>
         ))}
@@ -195,7 +271,7 @@ function SignIn({ next, onSignedIn }: { next: string; onSignedIn: () => void }) 
       navigate(next.startsWith('/app/') ? next : '/app/dashboards', true);
     } catch (err) {
       clearToken();
-      setError(err instanceof ApiError ? err.reason : String(err));
+      setError(err instanceof ApiError ? err.reason : errorText(err));
     }
   };
   return (
@@ -225,19 +301,27 @@ function GoTo({ id }: { id: string }) {
   const s = useSession();
   const [error, setError] = useState('');
   useEffect(() => {
-    call('GET', `/api/short_url/${encodeURIComponent(id)}`, { tenant: s.tenant.id }).then(
+    Promise.resolve()
+      .then(() => call('GET', `/api/short_url/${pathSeg(id)}`, { tenant: s.tenant.id }))
+      .then(
       (r) => {
         const target = String(r?.url ?? '');
         if (!target.startsWith('/app/')) throw new Error('the short link does not point into the UI');
+        // Keep the hash: OpenSearch Dashboards' targets (also in imported
+        // url objects) name the dashboard there.
         const u = new URL(target, location.origin);
-        u.searchParams.set('security_tenant', s.tenant.id);
-        navigate(u.pathname + u.search, true);
+        const to = new URL(legacyRedirect(u.pathname, u.search, u.hash) ?? u.pathname + u.search + u.hash, location.origin);
+        // The link opens in the tenant it was resolved in.
+        to.searchParams.set('security_tenant', s.tenant.id);
+        if (s.tenant.kind === 'private') to.searchParams.set('private_owner', s.user);
+        else to.searchParams.delete('private_owner');
+        navigate(to.pathname + to.search + to.hash, true);
       },
       (e) => {
         if (e instanceof ApiError && e.status === 403) s.forbidden();
-        setError(e instanceof ApiError && e.status === 404 ? `There is no short link “${id}” in the tenant “${s.tenant.label}”.` : String(e?.message ?? e));
+        setError(e instanceof ApiError && e.status === 404 ? `There is no short link “${id}” in the tenant “${s.tenant.label}”.` : errorText(e));
       },
-    ).catch((e: any) => setError(String(e?.message ?? e)));
+    ).catch((e: any) => setError(errorText(e)));
   }, [id, s.tenant.id]);
   return <div className="page">{error ? <p className="error">{error}</p> : <p className="loading">Opening the link…</p>}</div>;
 }

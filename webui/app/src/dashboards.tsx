@@ -4,24 +4,27 @@ import { ApiError, bulkGet, call, find, SavedObject } from './api';
 import { A, useSession } from './app';
 import { PanelBody, PanelScope, PanelSource, parseVisState } from './panel';
 import { SampleDataButton } from './sample';
-import { link, navigate, useLocation } from './router';
+import { addressable, isPrivate, link, navigate, pathSeg, useLocation } from './router';
+import { asText, errorText } from './text';
+import { PanelBoundary } from './boundary';
+import { Shown } from './management';
 import { DEFAULT_TIME, describeRange, formatG, parseG, QUICK_RANGES, resolveRange, TimeRange } from './time';
 
 export function DashboardList() {
   const s = useSession();
   const [q, setQ] = useState('');
-  const [state, setState] = useState<{ items?: SavedObject[]; error?: string }>({});
+  const [state, setState] = useState<{ items?: SavedObject[]; total?: number; error?: string }>({});
   useEffect(() => {
     let cancelled = false;
     const timer = setTimeout(async () => {
       try {
         const r = await find(s.tenant.id, ['dashboard'], q);
-        const items = [...r.saved_objects].sort((a, b) => String(a.attributes.title).localeCompare(String(b.attributes.title)));
-        if (!cancelled) setState({ items });
+        const items = [...r.saved_objects].sort((a, b) => dashTitle(a).localeCompare(dashTitle(b)) || a.id.localeCompare(b.id));
+        if (!cancelled) setState({ items, total: r.total });
       } catch (e: any) {
         if (cancelled) return;
         if (e instanceof ApiError && e.status === 403) s.forbidden();
-        setState({ error: e?.message ?? String(e) });
+        setState({ error: errorText(e) });
       }
     }, 150);
     return () => {
@@ -51,18 +54,29 @@ export function DashboardList() {
         </p>
       )}
       {state.items && state.items.length === 0 && !q && s.tenant.rw && <SampleDataButton tenant={s.tenant.id} />}
+      <Shown items={state.items} total={state.total} />
       <ul className="list" data-testid="dashboard-list">
         {state.items?.map((d) => (
           <li key={d.id}>
-            <A href={link(`/dashboards/view/${encodeURIComponent(d.id)}`, s.tenant.id)} data-testid="dashboard-link">
-              {d.attributes.title}
-            </A>
-            {d.attributes.description && <div className="muted">{d.attributes.description}</div>}
+            {addressable(d.id) ? (
+              <A href={link(`/dashboards/view/${pathSeg(d.id)}`, s.tenant.id)} data-testid="dashboard-link">
+                {dashTitle(d)}
+              </A>
+            ) : (
+              <span data-testid="dashboard-unlinkable" title="This id cannot be used in a URL.">
+                {dashTitle(d)}
+              </span>
+            )}
+            {asText(d.attributes?.description) && <div className="muted">{asText(d.attributes?.description)}</div>}
           </li>
         ))}
       </ul>
     </div>
   );
+}
+
+function dashTitle(d: SavedObject): string {
+  return asText(d.attributes?.title) || d.id;
 }
 
 interface Loaded {
@@ -90,8 +104,19 @@ function indexRef(o: SavedObject): { type: string; id: string } | undefined {
 
 /** loadDashboard fetches the dashboard and everything its panels name. */
 async function loadDashboard(tenant: string, id: string): Promise<Loaded> {
-  const dashboard = (await call('GET', `/api/saved_objects/dashboard/${encodeURIComponent(id)}`, { tenant })) as SavedObject;
-  const panels: any[] = JSON.parse(dashboard.attributes.panelsJSON ?? '[]');
+  const dashboard = (await call('GET', `/api/saved_objects/dashboard/${pathSeg(id)}`, { tenant })) as SavedObject;
+  if (!dashboard || typeof dashboard !== 'object') throw new Error('the server answered no dashboard');
+  if (!dashboard.attributes || typeof dashboard.attributes !== 'object') dashboard.attributes = {};
+  const raw = dashboard.attributes.panelsJSON;
+  let parsed: unknown = [];
+  try {
+    parsed = typeof raw === 'string' ? JSON.parse(raw || '[]') : (raw ?? []);
+  } catch (e) {
+    throw new Error(`the dashboard's panelsJSON is not JSON: ${errorText(e)}`);
+  }
+  if (!Array.isArray(parsed)) throw new Error("the dashboard's panelsJSON is not a list of panels");
+  // A panel that is not an object draws as "names no saved object".
+  const panels: any[] = parsed.map((p) => (p && typeof p === 'object' ? p : {}));
   const objs = new Map<string, SavedObject>();
   const fetchAll = async (want: { type: string; id: string }[]) => {
     const todo = want.filter((w, i) => !objs.has(key(w.type, w.id)) && want.findIndex((x) => key(x.type, x.id) === key(w.type, w.id)) === i);
@@ -122,7 +147,7 @@ async function loadDashboard(tenant: string, id: string): Promise<Loaded> {
     const obj = ref ? get(ref.type, ref.id) : undefined;
     if (!obj) {
       const src: PanelSource = { missing: ref ? `Could not find ${ref.type} “${ref.id}” in this tenant.` : 'This panel names no saved object.' };
-      return { panel: p, src, title: p.title ?? '' };
+      return { panel: p, src, title: asText(p.title) };
     }
     let src: PanelSource;
     if (obj.type === 'search') {
@@ -139,9 +164,9 @@ async function loadDashboard(tenant: string, id: string): Promise<Loaded> {
       }
       src = { vis: obj, search, indexPattern: ip && get(ip.type, ip.id), refPatterns, embeddableConfig: p.embeddableConfig };
       const needsIndex = !['markdown', 'input_control_vis'].includes(parseVisState(obj).type);
-      if (needsIndex && !src.indexPattern) src.missing = `The index pattern of “${obj.attributes.title}” is missing.`;
+      if (needsIndex && !src.indexPattern) src.missing = `The index pattern of “${asText(obj.attributes?.title)}” is missing.`;
     }
-    return { panel: p, src, title: p.title ?? obj.attributes.title ?? '' };
+    return { panel: p, src, title: asText(p.title ?? obj.attributes?.title) };
   });
   return { dashboard, panels: out };
 }
@@ -161,7 +186,7 @@ export function DashboardView({ id }: { id: string }) {
       (e) => {
         if (cancelled) return;
         if (e instanceof ApiError && e.status === 403) s.forbidden();
-        setState({ error: e?.message ?? String(e), notFound: e instanceof ApiError && e.status === 404 });
+        setState({ error: errorText(e), notFound: e instanceof ApiError && e.status === 404 });
       },
     );
     return () => {
@@ -224,7 +249,7 @@ export function DashboardView({ id }: { id: string }) {
       <div className="toolbar">
         <div className="crumbs">
           <A href={link('/dashboards', s.tenant.id)}>Dashboards</A> ›{' '}
-          <span data-testid="dashboard-title">{state.data.dashboard.attributes.title}</span>
+          <span data-testid="dashboard-title">{dashTitle(state.data.dashboard)}</span>
           <span className="badge">{s.tenant.label}</span>
         </div>
         <span className="spacer" />
@@ -232,15 +257,15 @@ export function DashboardView({ id }: { id: string }) {
         <button onClick={() => setRefresh((n) => n + 1)} data-testid="refresh">
           Refresh
         </button>
-        <ShareMenu tenant={s.tenant.id} />
+        <ShareMenu tenant={s.tenant.id} owner={s.tenant.kind === 'private' ? s.user : undefined} />
       </div>
       <div className="grid">
         {state.data.panels.map(({ panel, src, title }, i) => {
-          const g = panel.gridData ?? { x: 0, y: i * 15, w: 24, h: 15 };
+          const g = gridOf(panel.gridData, i);
           const hide = panel.embeddableConfig?.hidePanelTitles;
           return (
             <section
-              key={panel.panelIndex ?? i}
+              key={`${i}:${asText(panel.panelIndex)}`}
               className="panel"
               data-testid="panel"
               data-title={title}
@@ -248,7 +273,9 @@ export function DashboardView({ id }: { id: string }) {
             >
               {!hide && <h2 className="panel-title">{title}</h2>}
               <div className="panel-body">
-                <PanelBody src={src} scope={scope} panelKey={String(panel.panelIndex ?? i)} />
+                <PanelBoundary resetKey={scope}>
+                  <PanelBody src={src} scope={scope} panelKey={asText(panel.panelIndex, String(i))} />
+                </PanelBoundary>
               </div>
             </section>
           );
@@ -256,6 +283,12 @@ export function DashboardView({ id }: { id: string }) {
       </div>
     </div>
   );
+}
+
+/** gridOf reads a panel's gridData, numbers only (0-based, 48 columns). */
+function gridOf(g: any, i: number): { x: number; y: number; w: number; h: number } {
+  const n = (v: unknown, d: number, min: number) => (typeof v === 'number' && Number.isFinite(v) && v >= min ? Math.floor(v) : d);
+  return { x: n(g?.x, 0, 0), y: n(g?.y, i * 15, 0), w: n(g?.w, 24, 1), h: n(g?.h, 15, 1) };
 }
 
 function TimePicker({ time, onChange }: { time: TimeRange; onChange: (t: TimeRange) => void }) {
@@ -304,7 +337,7 @@ function TimePicker({ time, onChange }: { time: TimeRange; onChange: (t: TimeRan
   );
 }
 
-function ShareMenu({ tenant }: { tenant: string }) {
+function ShareMenu({ tenant, owner }: { tenant: string; owner?: string }) {
   const [open, setOpen] = useState(false);
   const [short, setShort] = useState('');
   const [msg, setMsg] = useState('');
@@ -325,6 +358,12 @@ function ShareMenu({ tenant }: { tenant: string }) {
       {open && (
         <div className="popover share">
           <label>Link (keeps the tenant and the time range)</label>
+          {owner !== undefined && (
+            <p className="panel-note" data-testid="share-private-note">
+              This dashboard is in your private tenant: its links open for you ({owner}) only. To share it, copy it into a shared
+              tenant under Saved objects.
+            </p>
+          )}
           <input readOnly value={full} data-testid="share-link" onFocus={(e) => e.target.select()} />
           <button onClick={() => copy(full)}>Copy link</button>
           <hr />
@@ -336,10 +375,12 @@ function ShareMenu({ tenant }: { tenant: string }) {
                 const r = await call('POST', '/api/shorten_url', { tenant, body: { url: location.pathname + location.search } });
                 // /goto/{id} opened in a browser is handed to the UI, which
                 // resolves it with the reader's own token.
-                const url = `${location.origin}/goto/${encodeURIComponent(r.urlId)}?security_tenant=${encodeURIComponent(tenant)}`;
+                const q = new URLSearchParams({ security_tenant: tenant });
+                if (owner !== undefined && isPrivate(tenant)) q.set('private_owner', owner);
+                const url = `${location.origin}/goto/${pathSeg(asText(r?.urlId))}?${q}`;
                 setShort(url);
               } catch (e: any) {
-                setMsg(`Short link failed: ${e?.message ?? e}`);
+                setMsg(`Short link failed: ${errorText(e)}`);
               }
             }}
           >

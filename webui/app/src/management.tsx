@@ -3,22 +3,24 @@
 import { useEffect, useState } from 'react';
 import { ApiError, call, find, SavedObject } from './api';
 import { A, useSession } from './app';
-import { link } from './router';
+import { addressable, link, pathSeg } from './router';
+import { asText, errorText, titleOf } from './text';
+import { copyTarget } from './tenants';
 import { SampleDataButton } from './sample';
 
 const TYPES = ['index-pattern', 'visualization', 'dashboard', 'search', 'url'];
 
 function useObjects(types: string[], q: string, reload: number) {
   const s = useSession();
-  const [state, setState] = useState<{ items?: SavedObject[]; error?: string }>({});
+  const [state, setState] = useState<{ items?: SavedObject[]; total?: number; error?: string }>({});
   useEffect(() => {
     let cancelled = false;
     find(s.tenant.id, types, q).then(
-      (r) => !cancelled && setState({ items: r.saved_objects }),
+      (r) => !cancelled && setState({ items: r.saved_objects, total: r.total }),
       (e) => {
         if (cancelled) return;
         if (e instanceof ApiError && e.status === 403) s.forbidden();
-        setState({ error: e?.message ?? String(e) });
+        setState({ error: errorText(e) });
       },
     );
     return () => {
@@ -28,8 +30,14 @@ function useObjects(types: string[], q: string, reload: number) {
   return state;
 }
 
-function titleOf(o: SavedObject): string {
-  return o.attributes?.title ?? o.attributes?.url ?? o.id;
+/** Shown is "Showing the first N of T" when a list stopped before the end. */
+export function Shown({ items, total }: { items?: unknown[]; total?: number }) {
+  if (!items || total === undefined || items.length >= total) return null;
+  return (
+    <div className="panel-note" data-testid="list-truncated">
+      Showing the first {items.length.toLocaleString('en-US')} of {total.toLocaleString('en-US')} objects; search to narrow the list.
+    </div>
+  );
 }
 
 export function SavedObjectsPage() {
@@ -41,12 +49,17 @@ export function SavedObjectsPage() {
   const [file, setFile] = useState<File | null>(null);
   const [overwrite, setOverwrite] = useState(true);
   const targets = s.tenants.filter((t) => t.rw && t.id !== s.tenant.id);
-  const [target, setTarget] = useState(targets[0]?.id ?? '');
-  const { items, error } = useObjects(TYPES, q, reload);
+  const [picked, setTarget] = useState(targets[0]?.id ?? '');
+  // The tenant shown can change under this page (back, forward): never
+  // copy to a target picked for another tenant.
+  const target = copyTarget(targets, picked);
+  const { items, total, error } = useObjects(TYPES, q, reload);
   const chosen = (items ?? []).filter((o) => selected.has(`${o.type}:${o.id}`)).map((o) => ({ type: o.type, id: o.id }));
-  const fail = (e: any) => setMsg({ text: e?.message ?? String(e), error: true });
+  const fail = (e: any) => setMsg({ text: errorText(e), error: true });
   const report = (verb: string, r: any) => {
-    const errors: string[] = (r.errors ?? []).map((x: any) => `${x.type}/${x.id}: ${x.error?.type ?? ''} ${x.error?.message ?? ''}`.trim());
+    const errors: string[] = (Array.isArray(r?.errors) ? r.errors : []).map((x: any) =>
+      `${asText(x?.type)}/${asText(x?.id)}: ${asText(x?.error?.type)} ${asText(x?.error?.message)}`.trim(),
+    );
     setMsg({ text: `${verb} ${r.successCount ?? 0} object(s)${errors.length ? `, ${errors.length} failed` : ''}.`, error: errors.length > 0, details: errors });
   };
   const toggle = (k: string) => {
@@ -115,12 +128,20 @@ export function SavedObjectsPage() {
             onClick={async () => {
               if (!window.confirm(`Delete ${chosen.length} object(s) from ${s.tenant.label}?`)) return;
               let n = 0;
+              // "." and ".." cannot be addressed in a URL (the server no
+              // longer accepts them); say so rather than send a request
+              // the browser would resolve to another path.
+              const skipped = chosen.filter((o) => !addressable(o.id) || !addressable(o.type));
               try {
                 for (const o of chosen) {
-                  await call('DELETE', `/api/saved_objects/${o.type}/${encodeURIComponent(o.id)}`, { tenant: s.tenant.id });
+                  if (skipped.includes(o)) continue;
+                  await call('DELETE', `/api/saved_objects/${pathSeg(o.type)}/${pathSeg(o.id)}`, { tenant: s.tenant.id });
                   n++;
                 }
-                setMsg({ text: `Deleted ${n} object(s).` });
+                setMsg({
+                  text: `Deleted ${n} object(s).${skipped.length ? ` ${skipped.length} could not be deleted here: their ids cannot be used in a URL.` : ''}`,
+                  error: skipped.length > 0,
+                });
               } catch (e) {
                 fail(e);
               }
@@ -178,6 +199,7 @@ export function SavedObjectsPage() {
         </div>
       )}
       {error && <div className="error">{error}</div>}
+      <Shown items={items} total={total} />
       <table className="data-table objects" data-testid="objects">
         <thead>
           <tr>
@@ -190,7 +212,7 @@ export function SavedObjectsPage() {
         <tbody>
           {(items ?? [])
             .slice()
-            .sort((a, b) => a.type.localeCompare(b.type) || titleOf(a).localeCompare(titleOf(b)))
+            .sort((a, b) => a.type.localeCompare(b.type) || titleOf(a).localeCompare(titleOf(b)) || a.id.localeCompare(b.id))
             .map((o) => {
               const k = `${o.type}:${o.id}`;
               return (
@@ -200,9 +222,9 @@ export function SavedObjectsPage() {
                   </td>
                   <td>{o.type}</td>
                   <td>
-                    {o.type === 'dashboard' ? <A href={link(`/dashboards/view/${encodeURIComponent(o.id)}`, s.tenant.id)}>{titleOf(o)}</A> : titleOf(o)}
+                    {o.type === 'dashboard' && addressable(o.id) ? <A href={link(`/dashboards/view/${pathSeg(o.id)}`, s.tenant.id)}>{titleOf(o)}</A> : titleOf(o)}
                   </td>
-                  <td className="muted">{o.updated_at ?? ''}</td>
+                  <td className="muted">{asText(o.updated_at)}</td>
                 </tr>
               );
             })}
@@ -218,7 +240,7 @@ export function IndexPatternsPage() {
   const [title, setTitle] = useState('');
   const [timeField, setTimeField] = useState('@timestamp');
   const [msg, setMsg] = useState<{ text: string; error?: boolean } | null>(null);
-  const { items, error } = useObjects(['index-pattern'], '', reload);
+  const { items, total, error } = useObjects(['index-pattern'], '', reload);
   return (
     <div className="page">
       <h1>
@@ -238,7 +260,7 @@ export function IndexPatternsPage() {
               setTitle('');
               setReload((n) => n + 1);
             } catch (err: any) {
-              setMsg({ text: err?.message ?? String(err), error: true });
+              setMsg({ text: errorText(err), error: true });
             }
           }}
         >
@@ -251,6 +273,7 @@ export function IndexPatternsPage() {
       )}
       {msg && <div className={msg.error ? 'error' : 'ok'}>{msg.text}</div>}
       {error && <div className="error">{error}</div>}
+      <Shown items={items} total={total} />
       <table className="data-table">
         <thead>
           <tr>
@@ -262,18 +285,18 @@ export function IndexPatternsPage() {
         <tbody>
           {(items ?? []).map((o) => (
             <tr key={o.id}>
-              <td>{o.attributes.title}</td>
-              <td>{o.attributes.timeFieldName ?? '—'}</td>
+              <td>{titleOf(o)}</td>
+              <td>{asText(o.attributes?.timeFieldName, '—')}</td>
               <td>
                 {s.tenant.rw && (
                   <button
                     className="link danger"
                     onClick={async () => {
-                      if (!window.confirm(`Delete index pattern ${o.attributes.title}?`)) return;
+                      if (!window.confirm(`Delete index pattern ${titleOf(o)}?`)) return;
                       try {
-                        await call('DELETE', `/api/saved_objects/index-pattern/${encodeURIComponent(o.id)}`, { tenant: s.tenant.id });
+                        await call('DELETE', `/api/saved_objects/index-pattern/${pathSeg(o.id)}`, { tenant: s.tenant.id });
                       } catch (err: any) {
-                        setMsg({ text: err?.message ?? String(err), error: true });
+                        setMsg({ text: errorText(err), error: true });
                       }
                       setReload((n) => n + 1);
                     }}

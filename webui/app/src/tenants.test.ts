@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findTenant, tenantsOf } from './tenants';
+import { copyTarget, findTenant, tenantsOf } from './tenants';
 
 const info = { user_name: 'alice', tenants: { executive: false, global_tenant: true, alice: true, analysts: true } };
 
@@ -26,5 +26,15 @@ describe('tenantsOf', () => {
     expect(findTenant(ts, '__user__', 'alice')?.id).toBe('private');
     expect(findTenant(ts, 'alice', 'alice')?.id).toBe('private');
     expect(findTenant(ts, 'human_resources', 'alice')).toBeUndefined();
+  });
+});
+
+describe('copyTarget', () => {
+  it('drops a target picked for another tenant', () => {
+    const targets = tenantsOf(info).filter((t) => t.rw && t.id !== 'analysts');
+    expect(copyTarget(targets, 'private')).toBe('private');
+    // Picked analysts while in private; now analysts is the tenant shown.
+    expect(copyTarget(targets, 'analysts')).toBe('global');
+    expect(copyTarget([], 'analysts')).toBe('');
   });
 });

@@ -46,3 +46,9 @@ export function findTenant(tenants: Tenant[], param: string, userName: string): 
   const id = normalizeTenant(param);
   return tenants.find((t) => t.id === id) ?? (id === userName ? tenants.find((t) => t.kind === 'private') : undefined);
 }
+
+/** copyTarget is the target tenant to copy to: the one picked while it is
+ * still a target (read-write and not the tenant shown), else the first. */
+export function copyTarget(targets: Tenant[], picked: string): string {
+  return targets.some((t) => t.id === picked) ? picked : (targets[0]?.id ?? '');
+}
