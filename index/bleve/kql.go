@@ -183,7 +183,7 @@ func (k kqlTranslator) is(field, v kqlLiteral) (query.Query, error) {
 		if field.isStar() {
 			return query.NewMatchAllQuery(), nil
 		}
-		return existsQuery(field.glob()), nil
+		return existsQuery(field.glob())
 	}
 	p := k.qs(false)
 	return p.perField(k.fields(field), func(f string, prop *index.Property) (query.Query, error) {

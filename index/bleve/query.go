@@ -38,6 +38,11 @@ type translator struct {
 	// highlighter. negated counts enclosing must_not clauses.
 	hl      map[string][]hlTerm
 	negated int
+	// checked memoizes checkRegexp per pattern (a pattern is checked
+	// once however many fields it is searched on); regexpWork sums the
+	// determinize work of the query's patterns (see automaton.go).
+	checked    map[string]regexpCheck
+	regexpWork int
 }
 
 func newTranslator(m *index.Mapping, bm mapping.IndexMapping, now time.Time) *translator {
@@ -544,7 +549,7 @@ func termOrFuzzy(field, term string, fz, prefixLen int) query.Query {
 	} else {
 		q.SetFuzziness(fz)
 	}
-	return q
+	return limitExpansion(q, field)
 }
 
 // phraseField builds match_phrase (and match_phrase_prefix) on one field.
@@ -558,7 +563,7 @@ func (t *translator) phraseField(field string, o matchOpts, prefix bool) (query.
 			t.note(field, hlTerm{term: o.text, prefix: true})
 			q := query.NewPrefixQuery(o.text)
 			q.SetField(field)
-			return setBoost(q, o.boost), nil
+			return setBoost(limitExpansion(q, field), o.boost), nil
 		}
 		return t.matchField(field, o)
 	}
@@ -608,7 +613,7 @@ func (t *translator) boolPrefixField(field string, o matchOpts) (query.Query, er
 			t.note(field, hlTerm{term: term, prefix: true})
 			q := query.NewPrefixQuery(term)
 			q.SetField(field)
-			qs = append(qs, q)
+			qs = append(qs, limitExpansion(q, field))
 			continue
 		}
 		t.note(field, hlTerm{term: term})
@@ -882,7 +887,7 @@ func (t *translator) termLike(typ string, body json.RawMessage) (query.Query, er
 	switch typ {
 	case "term":
 		if caseInsensitive && (p.Type == index.TypeKeyword || p.Type == index.TypeText) {
-			q, err = t.wildcardQuery(field, p, regexpQuote(fmt.Sprint(v)), true)
+			q, err = t.wildcardQuery(field, p, "", regexpQuote(fmt.Sprint(v)), true)
 		} else {
 			q, err = t.termQuery(field, p, v)
 		}
@@ -892,18 +897,18 @@ func (t *translator) termLike(typ string, body json.RawMessage) (query.Query, er
 		}
 		s := fmt.Sprint(v)
 		if caseInsensitive {
-			q, err = t.wildcardQuery(field, p, regexpQuote(s)+".*", true)
+			q, err = t.wildcardQuery(field, p, "", regexpQuote(s)+".*", true)
 			break
 		}
 		t.note(field, hlTerm{term: s, prefix: true})
 		pq := query.NewPrefixQuery(s)
 		pq.SetField(field)
-		q = pq
+		q = limitExpansion(pq, field)
 	default:
 		if p.Type != index.TypeKeyword && p.Type != index.TypeText {
 			return nil, shardErr("Can only use wildcard queries on keyword and text fields - not on [%s] which is of type [%s]", field, p.Type)
 		}
-		q, err = t.wildcardQuery(field, p, wildcardToRegexp(fmt.Sprint(v)), caseInsensitive)
+		q, err = t.wildcardQuery(field, p, fmt.Sprint(v), wildcardToRegexp(fmt.Sprint(v)), caseInsensitive)
 		if err == nil {
 			t.note(field, hlTerm{glob: fmt.Sprint(v)})
 		}
@@ -947,13 +952,62 @@ func regexpQuote(s string) string {
 	return b.String()
 }
 
-func (t *translator) wildcardQuery(field string, p *index.Property, re string, caseInsensitive bool) (query.Query, error) {
+// wildcardQuery is the one builder of automaton queries from wildcard
+// patterns (wildcard, query_string and KQL wildcards, case-insensitive
+// term and prefix). glob is the user's wildcard pattern ("" when re
+// comes from a plain value); it is refused when over the limits of
+// automaton.go, as is any re whose automaton would be too costly.
+func (t *translator) wildcardQuery(field string, p *index.Property, glob, re string, caseInsensitive bool) (query.Query, error) {
 	if caseInsensitive {
 		re = "(?i)" + re
 	}
+	what, orig := "value", re
+	if glob != "" {
+		if err := checkWildcard(glob); err != nil {
+			return nil, err
+		}
+		what, orig = "wildcard pattern", glob
+	}
+	if err := t.checkRegexp(re, what, orig); err != nil {
+		return nil, err
+	}
 	q := query.NewRegexpQuery(re)
 	q.SetField(field)
-	return q, nil
+	return limitExpansion(q, field), nil
+}
+
+// regexpQuery builds a regexp query (query_string's /re/), refusing
+// patterns over the limits of automaton.go.
+func (t *translator) regexpQuery(field, re string) (query.Query, error) {
+	if err := t.checkRegexp(re, "regexp", re); err != nil {
+		return nil, err
+	}
+	q := query.NewRegexpQuery(re)
+	q.SetField(field)
+	return limitExpansion(q, field), nil
+}
+
+// checkRegexp runs the package's checkRegexp once per pattern, and
+// keeps the query's total determinize work (every field a pattern is
+// searched on compiles its automaton again) under
+// maxQueryDeterminizeWork.
+func (t *translator) checkRegexp(re, what, orig string) error {
+	if t.checked == nil {
+		t.checked = map[string]regexpCheck{}
+	}
+	c, seen := t.checked[re]
+	if !seen {
+		c.work, c.err = checkRegexp(re, what, orig)
+		t.checked[re] = c
+	}
+	if c.err != nil {
+		return c.err
+	}
+	t.regexpWork += c.work
+	if t.regexpWork > maxQueryDeterminizeWork {
+		return tooComplex(what, orig, fmt.Sprintf("the query's patterns together, over all the fields searched, need more than %d steps", maxQueryDeterminizeWork))
+	}
+	return nil
 }
 
 // termQuery is an exact-value query on one field, by field type.
@@ -1354,18 +1408,31 @@ func (t *translator) exists(body json.RawMessage) (query.Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	return setBoost(existsQuery(field), boost), nil
+	q, err := existsQuery(field)
+	if err != nil {
+		return nil, err
+	}
+	return setBoost(q, boost), nil
 }
 
-func existsQuery(field string) query.Query {
+// existsQuery matches documents with a value in field, a field name
+// pattern with * and ? (refused over the wildcard limits).
+func existsQuery(field string) (query.Query, error) {
 	if strings.ContainsAny(field, "*?") {
-		q := query.NewRegexpQuery(wildcardToRegexp(field))
+		if err := checkWildcard(field); err != nil {
+			return nil, err
+		}
+		re := wildcardToRegexp(field)
+		if _, err := checkRegexp(re, "field name pattern", field); err != nil {
+			return nil, err
+		}
+		q := query.NewRegexpQuery(re)
 		q.SetField(fieldFieldNames)
-		return q
+		return q, nil
 	}
 	q := query.NewTermQuery(field)
 	q.SetField(fieldFieldNames)
-	return q
+	return q, nil
 }
 
 func (t *translator) ids(body json.RawMessage) (query.Query, error) {
@@ -1441,6 +1508,12 @@ func (q *boolQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mappin
 	build := func(qs []query.Query, wrapConst bool) ([]search.Searcher, error) {
 		var out []search.Searcher
 		for _, c := range qs {
+			// Building a clause's searcher can expand terms and compile
+			// automata without looking at the context: check it between
+			// clauses.
+			if ctx != nil && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			if wrapConst {
 				c = &constScoreQuery{q: c, score: 0}
 			}
@@ -1637,12 +1710,13 @@ func positionalSearcher(ctx context.Context, i bindex.IndexReader, m mapping.Ind
 		}
 		var qs []query.Query
 		for _, a := range alts {
-			var tq query.FieldableQuery
 			if lastPrefix && k == len(terms)-1 {
-				tq = query.NewPrefixQuery(a)
-			} else {
-				tq = query.NewTermQuery(a)
+				pq := query.NewPrefixQuery(a)
+				pq.SetField(field)
+				qs = append(qs, limitExpansion(pq, field))
+				continue
 			}
+			tq := query.NewTermQuery(a)
 			tq.SetField(field)
 			qs = append(qs, tq)
 		}
@@ -2408,7 +2482,11 @@ func (p *qsParser) parseClause(fields []weightedField, depth int) (query.Query, 
 				if f == "" {
 					return nil, p.errf("missing field after _exists_")
 				}
-				return p.boosted(existsQuery(f))
+				q, err := existsQuery(f)
+				if err != nil {
+					return nil, err
+				}
+				return p.boosted(q)
 			}
 			fs, err := p.t.expandFields([]string{name})
 			if err != nil {
@@ -2522,9 +2600,7 @@ func (p *qsParser) parseClause2(fields []weightedField, depth int) (query.Query,
 			if prop.Type != index.TypeText && prop.Type != index.TypeKeyword {
 				return nil, shardErr("Can only use regexp queries on keyword and text fields - not on [%s] which is of type [%s]", f, prop.Type)
 			}
-			rq := query.NewRegexpQuery(b.String())
-			rq.SetField(f)
-			return rq, nil
+			return p.t.regexpQuery(f, b.String())
 		})
 		if err != nil {
 			return nil, err
@@ -2602,7 +2678,7 @@ func (p *qsParser) perField(fields []weightedField, build func(f string, prop *i
 		}
 		q, err := build(f.name, prop)
 		if err != nil {
-			if f.lenient || p.o.lenient {
+			if (f.lenient || p.o.lenient) && !isLimitErr(err) {
 				continue
 			}
 			return nil, err
@@ -2624,7 +2700,7 @@ func (p *qsParser) termClause(f string, prop *index.Property, w string, fz int, 
 	text := prop.Type == index.TypeText
 	if hasWildcard(w) && !p.o.simple {
 		if w == "*" {
-			return existsQuery(f), nil
+			return existsQuery(f)
 		}
 		if !text && prop.Type != index.TypeKeyword {
 			return nil, shardErr("Can only use wildcard queries on keyword and text fields - not on [%s] which is of type [%s]", f, prop.Type)
@@ -2633,7 +2709,7 @@ func (p *qsParser) termClause(f string, prop *index.Property, w string, fz int, 
 			w = strings.ToLower(w)
 		}
 		p.t.note(f, hlTerm{glob: unescape(w)})
-		return p.t.wildcardQuery(f, prop, wildcardToRegexp(w), false)
+		return p.t.wildcardQuery(f, prop, w, wildcardToRegexp(w), false)
 	}
 	w = unescape(w)
 	if prefix {
@@ -2646,7 +2722,7 @@ func (p *qsParser) termClause(f string, prop *index.Property, w string, fz int, 
 		p.t.note(f, hlTerm{term: w, prefix: true})
 		q := query.NewPrefixQuery(w)
 		q.SetField(f)
-		return q, nil
+		return limitExpansion(q, f), nil
 	}
 	if fz != -100 {
 		fuzz := "AUTO"

@@ -212,6 +212,12 @@ func (b *Backend) Search(ctx context.Context, names []string, req *index.SearchR
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			// Limits met while building searchers (too_many_clauses) are
+			// client errors.
+			var ie *index.Error
+			if errors.As(err, &ie) {
+				return nil, aboutIndex(ie, t.h.name)
+			}
 			return nil, fmt.Errorf("searching index %q: %w", t.h.name, err)
 		}
 		res.Total += int64(out.Total)
