@@ -21,9 +21,12 @@ import (
 	"github.com/tenantgate/tenantgate/index"
 )
 
-// maxClauseCount is OpenSearch's indices.query.bool.max_clause_count
-// default: the most terms one multi-term query may expand to.
-const maxClauseCount = 1024
+// maxClauseCount is the most terms one multi-term query (prefix,
+// wildcard, regexp, fuzzy) may expand to. OpenSearch rewrites unscored
+// multi-term queries without a term limit, so a dashboard's "url:*foo*" on
+// a keyword field with many values must keep working; the cap only stops
+// pathological expansions. Tests lower it.
+var maxClauseCount = 65536
 
 // expansionQuery wraps a multi-term query so that building its searcher
 // fails with too_many_clauses past maxClauseCount terms, and checks the
