@@ -387,10 +387,7 @@ func TestBrowserImportNDJSON(t *testing.T) {
 	srv := testserver.Start(t)
 	ctx := browser(t)
 	alice := testserver.Token(t, "alice", "analyst")
-	nd := filepath.Join(testserver.RepoRoot(), "..", "shared", "fixtures", "osd-exports", "nginx-1.0.0.ndjson")
-	if _, err := os.Stat(nd); err != nil {
-		t.Skipf("fixture: %v", err)
-	}
+	nd := filepath.Join(testserver.OSDFixtures(t), "nginx-1.0.0.ndjson")
 	signIn(t, ctx, srv.URL, alice, "/app/management/objects?security_tenant=private")
 	run(t, ctx,
 		chromedp.WaitVisible(`[data-testid=import-file]`),

@@ -312,10 +312,7 @@ func tableRows(t *testing.T, ctx context.Context, title string) [][]string {
 
 func TestBrowserNginxOverview(t *testing.T) {
 	skipWithoutBrowser(t)
-	dir := filepath.Join(testserver.RepoRoot(), "..", "shared", "fixtures", "osd-exports")
-	if _, err := os.Stat(filepath.Join(dir, "nginx-sample", "sample.json")); err != nil {
-		t.Skipf("no OpenSearch Dashboards fixtures: %v", err)
-	}
+	dir := testserver.OSDFixtures(t)
 	set, err := sample.Nginx(dir)
 	if err != nil {
 		t.Fatal(err)
