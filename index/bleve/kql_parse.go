@@ -270,40 +270,35 @@ func (p *kqlParser) checkDepth(depth int) error {
 	return nil
 }
 
-func (p *kqlParser) orQuery(depth int) (kqlNode, error) {
+// joined parses one or more items separated by keyword. A single item is
+// returned as is; several are combined with join.
+func (p *kqlParser) joined(keyword string, item func() (kqlNode, error), join func([]kqlNode) kqlNode) (kqlNode, error) {
 	var out []kqlNode
 	for {
-		n, err := p.andQuery(depth)
+		n, err := item()
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, n)
-		if !p.keyword("or") {
+		if !p.keyword(keyword) {
 			break
 		}
 	}
 	if len(out) == 1 {
 		return out[0], nil
 	}
-	return kqlOr{children: out}, nil
+	return join(out), nil
+}
+
+func kqlOrOf(children []kqlNode) kqlNode  { return kqlOr{children: children} }
+func kqlAndOf(children []kqlNode) kqlNode { return kqlAnd{children: children} }
+
+func (p *kqlParser) orQuery(depth int) (kqlNode, error) {
+	return p.joined("or", func() (kqlNode, error) { return p.andQuery(depth) }, kqlOrOf)
 }
 
 func (p *kqlParser) andQuery(depth int) (kqlNode, error) {
-	var out []kqlNode
-	for {
-		n, err := p.notQuery(depth)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-		if !p.keyword("and") {
-			break
-		}
-	}
-	if len(out) == 1 {
-		return out[0], nil
-	}
-	return kqlAnd{children: out}, nil
+	return p.joined("and", func() (kqlNode, error) { return p.notQuery(depth) }, kqlAndOf)
 }
 
 func (p *kqlParser) notQuery(depth int) (kqlNode, error) {
@@ -408,48 +403,20 @@ func (p *kqlParser) listOfValues(field *kqlLiteral, depth int) (kqlNode, error) 
 }
 
 func (p *kqlParser) orValues(field *kqlLiteral, depth int) (kqlNode, error) {
-	var out []kqlNode
-	for {
-		n, err := p.andValues(field, depth)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-		if !p.keyword("or") {
-			break
-		}
-	}
-	if len(out) == 1 {
-		return out[0], nil
-	}
-	return kqlOr{children: out}, nil
+	return p.joined("or", func() (kqlNode, error) { return p.andValues(field, depth) }, kqlOrOf)
 }
 
 func (p *kqlParser) andValues(field *kqlLiteral, depth int) (kqlNode, error) {
-	var out []kqlNode
-	for {
-		var n kqlNode
-		var err error
+	return p.joined("and", func() (kqlNode, error) {
 		if p.not() {
-			var c kqlNode
-			if c, err = p.listOfValues(field, depth+1); err == nil {
-				n = kqlNot{child: c}
+			c, err := p.listOfValues(field, depth+1)
+			if err != nil {
+				return nil, err
 			}
-		} else {
-			n, err = p.listOfValues(field, depth)
+			return kqlNot{child: c}, nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-		if !p.keyword("and") {
-			break
-		}
-	}
-	if len(out) == 1 {
-		return out[0], nil
-	}
-	return kqlAnd{children: out}, nil
+		return p.listOfValues(field, depth)
+	}, kqlAndOf)
 }
 
 // literal parses a quoted string or an unquoted literal.
