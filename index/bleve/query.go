@@ -580,7 +580,7 @@ func (t *translator) phraseField(field string, o matchOpts, prefix bool) (query.
 	}
 	terms := phraseTerms(tokens)
 	if prefix {
-		return setBoost(&phrasePrefixQuery{field: field, terms: terms, slop: o.slop}, o.boost), nil
+		return setBoost(&slopPhraseQuery{field: field, terms: terms, slop: o.slop, prefix: true}, o.boost), nil
 	}
 	if o.slop == 0 || len(terms) < 2 {
 		return setBoost(query.NewMultiPhraseQuery(terms, field), o.boost), nil
@@ -1658,37 +1658,21 @@ func (s *scaledSearcher) Advance(ctx *search.SearchContext, id bindex.IndexInter
 
 // slopPhraseQuery is a phrase with slop: all terms must occur, and some
 // choice of their positions must fit the phrase within slop moves
-// (Lucene's sloppy phrase distance).
+// (Lucene's sloppy phrase distance). With prefix set it is
+// match_phrase_prefix: a phrase whose last term is a prefix.
 type slopPhraseQuery struct {
-	field string
-	terms [][]string
-	slop  int
-	boost float64
+	field  string
+	terms  [][]string
+	slop   int
+	prefix bool
+	boost  float64
 }
 
 func (q *slopPhraseQuery) SetBoost(b float64) { q.boost = b }
 func (q *slopPhraseQuery) Boost() float64     { return q.boost }
 
 func (q *slopPhraseQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
-	return positionalSearcher(ctx, i, m, options, q.field, q.terms, q.boost, false, func(pos [][]uint64) bool {
-		return sloppyMatch(pos, q.slop)
-	})
-}
-
-// phrasePrefixQuery is match_phrase_prefix: a phrase whose last term is a
-// prefix.
-type phrasePrefixQuery struct {
-	field string
-	terms [][]string
-	slop  int
-	boost float64
-}
-
-func (q *phrasePrefixQuery) SetBoost(b float64) { q.boost = b }
-func (q *phrasePrefixQuery) Boost() float64     { return q.boost }
-
-func (q *phrasePrefixQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
-	return positionalSearcher(ctx, i, m, options, q.field, q.terms, q.boost, true, func(pos [][]uint64) bool {
+	return positionalSearcher(ctx, i, m, options, q.field, q.terms, q.boost, q.prefix, func(pos [][]uint64) bool {
 		return sloppyMatch(pos, q.slop)
 	})
 }
