@@ -87,33 +87,25 @@ func (c *Client) Find(ctx context.Context, o FindOptions) (*FindResult, error) {
 		return nil, err
 	}
 	res.Total = int(sr.Total)
-	var objs []Object
-	for _, h := range sr.Hits {
-		var seq int64
-		if h.SeqNo != nil {
-			seq = *h.SeqNo
-		}
-		obj, err := decodeDoc(h.ID, h.Source, seq)
-		if err != nil {
-			return nil, err
-		}
+	objs, err := decodeHits(sr.Hits, func(h index.Hit, obj *Object) bool {
 		obj.Score = h.Score
 		if len(o.HasReference) > 0 && !referencesAny(obj, o.HasReference) {
-			continue
+			return false
 		}
 		if len(o.Fields) > 0 {
 			obj.Attributes = pickFields(obj.Attributes, o.Fields)
 		}
-		objs = append(objs, *obj)
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(o.HasReference) > 0 {
 		res.Total = len(objs)
 		from := min((o.Page-1)*o.PerPage, len(objs))
 		objs = objs[from:min(from+o.PerPage, len(objs))]
 	}
-	if objs != nil {
-		res.SavedObjects = objs
-	}
+	res.SavedObjects = objs
 	return res, nil
 }
 
@@ -215,17 +207,26 @@ func (c *Client) find(ctx context.Context, q json.RawMessage, size int) ([]Objec
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Object, 0, len(sr.Hits))
-	for _, h := range sr.Hits {
+	return decodeHits(sr.Hits, nil)
+}
+
+// decodeHits turns search hits into Objects. keep, when not nil, may
+// adjust each decoded object and reports whether to include it.
+func decodeHits(hits []index.Hit, keep func(h index.Hit, obj *Object) bool) ([]Object, error) {
+	out := make([]Object, 0, len(hits))
+	for _, h := range hits {
 		var seq int64
 		if h.SeqNo != nil {
 			seq = *h.SeqNo
 		}
-		o, err := decodeDoc(h.ID, h.Source, seq)
+		obj, err := decodeDoc(h.ID, h.Source, seq)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, *o)
+		if keep != nil && !keep(h, obj) {
+			continue
+		}
+		out = append(out, *obj)
 	}
 	return out, nil
 }
