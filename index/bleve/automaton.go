@@ -238,31 +238,8 @@ func (c *nfaCompiler) compile(ast *syntax.Regexp) error {
 			}
 		}
 	case syntax.OpAlternate:
-		if len(ast.Sub) == 0 {
-			return nil
-		}
-		var jmps []uint32
-		for _, sub := range ast.Sub[:len(ast.Sub)-1] {
-			split, err := c.emit(nfaInst{op: nfaSplit})
-			if err != nil {
-				return err
-			}
-			j1 := c.top()
-			if err := c.compile(sub); err != nil {
-				return err
-			}
-			j, err := c.emit(nfaInst{op: nfaJmp})
-			if err != nil {
-				return err
-			}
-			jmps = append(jmps, j)
-			c.insts[split].to, c.insts[split].to2 = j1, c.top()
-		}
-		if err := c.compile(ast.Sub[len(ast.Sub)-1]); err != nil {
+		if err := c.alternate(len(ast.Sub), func(i int) error { return c.compile(ast.Sub[i]) }); err != nil {
 			return err
-		}
-		for _, j := range jmps {
-			c.insts[j].to = c.top()
 		}
 	case syntax.OpQuest:
 		split, err := c.emit(nfaInst{op: nfaSplit})
@@ -330,13 +307,12 @@ func (c *nfaCompiler) compile(ast *syntax.Regexp) error {
 	return nil
 }
 
-func (c *nfaCompiler) class(rs []rune) error {
-	if len(rs) == 0 {
-		return nil
-	}
+// alternate compiles n alternatives, alt(0) to alt(n-1): each but the
+// last behind a split that may skip it, followed by a jump past the rest.
+func (c *nfaCompiler) alternate(n int, alt func(i int) error) error {
 	var jmps []uint32
-	for i := 0; i < len(rs); i += 2 {
-		last := i == len(rs)-2
+	for i := 0; i < n; i++ {
+		last := i == n-1
 		var split uint32
 		if !last {
 			var err error
@@ -345,7 +321,7 @@ func (c *nfaCompiler) class(rs []rune) error {
 			}
 		}
 		j1 := c.top()
-		if err := c.classRange(rs[i], rs[i+1]); err != nil {
+		if err := alt(i); err != nil {
 			return err
 		}
 		if !last {
@@ -363,37 +339,17 @@ func (c *nfaCompiler) class(rs []rune) error {
 	return nil
 }
 
+// class compiles a character class given as lo, hi rune pairs.
+func (c *nfaCompiler) class(rs []rune) error {
+	return c.alternate(len(rs)/2, func(i int) error { return c.classRange(rs[2*i], rs[2*i+1]) })
+}
+
 func (c *nfaCompiler) classRange(lo, hi rune) error {
 	seqs, err := utf8.NewSequences(lo, hi)
 	if err != nil {
 		return err
 	}
-	var jmps []uint32
-	for i, s := range seqs {
-		last := i == len(seqs)-1
-		var split uint32
-		if !last {
-			if split, err = c.emit(nfaInst{op: nfaSplit}); err != nil {
-				return err
-			}
-		}
-		j1 := c.top()
-		if err := c.ranges(s); err != nil {
-			return err
-		}
-		if !last {
-			j, err := c.emit(nfaInst{op: nfaJmp})
-			if err != nil {
-				return err
-			}
-			jmps = append(jmps, j)
-			c.insts[split].to, c.insts[split].to2 = j1, c.top()
-		}
-	}
-	for _, j := range jmps {
-		c.insts[j].to = c.top()
-	}
-	return nil
+	return c.alternate(len(seqs), func(i int) error { return c.ranges(seqs[i]) })
 }
 
 func (c *nfaCompiler) ranges(s utf8.Sequence) error {
