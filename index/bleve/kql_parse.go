@@ -317,20 +317,25 @@ func (p *kqlParser) notQuery(depth int) (kqlNode, error) {
 
 func (p *kqlParser) subQuery(depth int) (kqlNode, error) {
 	if p.peek() == '(' {
-		p.pos++
-		p.spaces()
-		n, err := p.orQuery(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		p.spaces()
-		if p.peek() != ')' {
-			return nil, p.errExpected("AND, OR or [)]")
-		}
-		p.pos++
-		return n, nil
+		return p.parenthesized(func() (kqlNode, error) { return p.orQuery(depth + 1) })
 	}
 	return p.expression()
+}
+
+// parenthesized parses "(" inner ")", with the parser on the "(".
+func (p *kqlParser) parenthesized(inner func() (kqlNode, error)) (kqlNode, error) {
+	p.pos++
+	p.spaces()
+	n, err := inner()
+	if err != nil {
+		return nil, err
+	}
+	p.spaces()
+	if p.peek() != ')' {
+		return nil, p.errExpected("AND, OR or [)]")
+	}
+	p.pos++
+	return n, nil
 }
 
 func (p *kqlParser) expression() (kqlNode, error) {
@@ -388,18 +393,7 @@ func (p *kqlParser) listOfValues(field *kqlLiteral, depth int) (kqlNode, error) 
 		}
 		return kqlIs{field: field, value: v}, nil
 	}
-	p.pos++
-	p.spaces()
-	n, err := p.orValues(field, depth+1)
-	if err != nil {
-		return nil, err
-	}
-	p.spaces()
-	if p.peek() != ')' {
-		return nil, p.errExpected("AND, OR or [)]")
-	}
-	p.pos++
-	return n, nil
+	return p.parenthesized(func() (kqlNode, error) { return p.orValues(field, depth+1) })
 }
 
 func (p *kqlParser) orValues(field *kqlLiteral, depth int) (kqlNode, error) {
