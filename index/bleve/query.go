@@ -152,6 +152,21 @@ func asInt(raw json.RawMessage, what string) (int, error) {
 	return int(f), nil
 }
 
+// readOpt sets *dst to parse(obj[key], key) when obj holds key; on an
+// error *dst is left as it was.
+func readOpt[T any](obj map[string]json.RawMessage, key string, parse func(json.RawMessage, string) (T, error), dst *T) error {
+	raw, ok := obj[key]
+	if !ok {
+		return nil
+	}
+	v, err := parse(raw, key)
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
+
 func asBool(raw json.RawMessage, what string) (bool, error) {
 	v, err := value(raw)
 	if err == nil {
@@ -401,10 +416,8 @@ func (t *translator) match(typ string, body json.RawMessage) (query.Query, error
 
 func (o *matchOpts) read(obj map[string]json.RawMessage) error {
 	var err error
-	if raw, ok := obj["query"]; ok {
-		if o.text, err = asString(raw, "query"); err != nil {
-			return err
-		}
+	if err := readOpt(obj, "query", asString, &o.text); err != nil {
+		return err
 	}
 	if raw, ok := obj["operator"]; ok {
 		s, err := asString(raw, "operator")
@@ -419,35 +432,25 @@ func (o *matchOpts) read(obj map[string]json.RawMessage) error {
 			return parsingErr("unknown operator [%s], expected [and] or [or]", s)
 		}
 	}
-	if raw, ok := obj["minimum_should_match"]; ok {
-		if o.msm, err = asString(raw, "minimum_should_match"); err != nil {
-			return err
-		}
+	if err := readOpt(obj, "minimum_should_match", asString, &o.msm); err != nil {
+		return err
 	}
-	if raw, ok := obj["fuzziness"]; ok {
-		if o.fuzziness, err = asString(raw, "fuzziness"); err != nil {
-			return err
-		}
+	if err := readOpt(obj, "fuzziness", asString, &o.fuzziness); err != nil {
+		return err
 	}
-	if raw, ok := obj["prefix_length"]; ok {
-		if o.prefixLen, err = asInt(raw, "prefix_length"); err != nil {
-			return err
-		}
+	if err := readOpt(obj, "prefix_length", asInt, &o.prefixLen); err != nil {
+		return err
 	}
-	if raw, ok := obj["analyzer"]; ok {
-		if o.analyzer, err = asString(raw, "analyzer"); err != nil {
-			return err
-		}
+	if err := readOpt(obj, "analyzer", asString, &o.analyzer); err != nil {
+		return err
 	}
 	if raw, ok := obj["slop"]; ok {
 		if o.slop, err = asInt(raw, "slop"); err != nil || o.slop < 0 {
 			return parsingErr("[slop] must be a non-negative integer")
 		}
 	}
-	if raw, ok := obj["lenient"]; ok {
-		if o.lenient, err = asBool(raw, "lenient"); err != nil {
-			return err
-		}
+	if err := readOpt(obj, "lenient", asBool, &o.lenient); err != nil {
+		return err
 	}
 	if raw, ok := obj["zero_terms_query"]; ok {
 		s, _ := asString(raw, "zero_terms_query")
@@ -2170,25 +2173,17 @@ func (t *translator) queryString(typ string, body json.RawMessage) (query.Query,
 			return nil, parsingErr("[%s] unsupported default_operator [%s]", typ, s)
 		}
 	}
-	if raw, ok := obj["analyzer"]; ok {
-		if o.analyzer, err = asString(raw, "analyzer"); err != nil {
-			return nil, err
-		}
+	if err := readOpt(obj, "analyzer", asString, &o.analyzer); err != nil {
+		return nil, err
 	}
-	if raw, ok := obj["lenient"]; ok {
-		if o.lenient, err = asBool(raw, "lenient"); err != nil {
-			return nil, err
-		}
+	if err := readOpt(obj, "lenient", asBool, &o.lenient); err != nil {
+		return nil, err
 	}
-	if raw, ok := obj["phrase_slop"]; ok {
-		if o.phraseSlop, err = asInt(raw, "phrase_slop"); err != nil {
-			return nil, err
-		}
+	if err := readOpt(obj, "phrase_slop", asInt, &o.phraseSlop); err != nil {
+		return nil, err
 	}
-	if raw, ok := obj["fuzzy_prefix_length"]; ok {
-		if o.fuzzyPfx, err = asInt(raw, "fuzzy_prefix_length"); err != nil {
-			return nil, err
-		}
+	if err := readOpt(obj, "fuzzy_prefix_length", asInt, &o.fuzzyPfx); err != nil {
+		return nil, err
 	}
 	var patterns []string
 	if raw, ok := obj["fields"]; ok {
