@@ -504,11 +504,10 @@ func (t *translator) matchField(field string, o matchOpts) (query.Query, error) 
 		t.note(field, hlTerm{term: o.text})
 		return setBoost(termOrFuzzy(field, o.text, fz, o.prefixLen), o.boost), nil
 	}
-	a, err := t.searchAnalyzer(p, o.analyzer)
+	tokens, err := t.matchTokens(p, o)
 	if err != nil {
 		return nil, err
 	}
-	tokens := a.Analyze([]byte(o.text))
 	if len(tokens) == 0 {
 		return query.NewMatchNoneQuery(), nil
 	}
@@ -518,19 +517,35 @@ func (t *translator) matchField(field string, o matchOpts) (query.Query, error) 
 		t.note(field, hlTerm{term: term})
 		qs = append(qs, termOrFuzzy(field, term, fz, o.prefixLen))
 	}
+	return combineMatch(qs, o, true)
+}
+
+// matchTokens runs o.text through the field's search analyzer (or the
+// one o names).
+func (t *translator) matchTokens(p *index.Property, o matchOpts) (analysis.TokenStream, error) {
+	a, err := t.searchAnalyzer(p, o.analyzer)
+	if err != nil {
+		return nil, err
+	}
+	return a.Analyze([]byte(o.text)), nil
+}
+
+// combineMatch joins a match query's per-term queries: all of them with
+// o.and, else at least minimum_should_match of them (at least one). With
+// noneAboveCount, a minimum above len(qs) matches nothing.
+func combineMatch(qs []query.Query, o matchOpts, noneAboveCount bool) (query.Query, error) {
 	if o.and {
 		return setBoost(query.NewConjunctionQuery(qs), o.boost), nil
 	}
 	min := 1
 	if o.msm != "" {
+		var err error
 		if min, err = minimumShouldMatch(o.msm, len(qs)); err != nil {
 			return nil, err
 		}
-		if min < 1 {
-			min = 1
-		}
+		min = max(min, 1)
 	}
-	if min > len(qs) {
+	if noneAboveCount && min > len(qs) {
 		return query.NewMatchNoneQuery(), nil
 	}
 	d := query.NewDisjunctionQuery(qs)
@@ -570,11 +585,10 @@ func (t *translator) phraseField(field string, o matchOpts, prefix bool) (query.
 		}
 		return t.matchField(field, o)
 	}
-	a, err := t.searchAnalyzer(p, o.analyzer)
+	tokens, err := t.matchTokens(p, o)
 	if err != nil {
 		return nil, err
 	}
-	tokens := a.Analyze([]byte(o.text))
 	if len(tokens) == 0 {
 		return query.NewMatchNoneQuery(), nil
 	}
@@ -601,11 +615,10 @@ func (t *translator) boolPrefixField(field string, o matchOpts) (query.Query, er
 	if p.Type != index.TypeText {
 		return t.matchField(field, o)
 	}
-	a, err := t.searchAnalyzer(p, o.analyzer)
+	tokens, err := t.matchTokens(p, o)
 	if err != nil {
 		return nil, err
 	}
-	tokens := a.Analyze([]byte(o.text))
 	if len(tokens) == 0 {
 		return query.NewMatchNoneQuery(), nil
 	}
@@ -624,19 +637,7 @@ func (t *translator) boolPrefixField(field string, o matchOpts) (query.Query, er
 		q.SetField(field)
 		qs = append(qs, q)
 	}
-	if o.and {
-		return setBoost(query.NewConjunctionQuery(qs), o.boost), nil
-	}
-	min := 1
-	if o.msm != "" {
-		if min, err = minimumShouldMatch(o.msm, len(qs)); err != nil {
-			return nil, err
-		}
-		min = max(min, 1)
-	}
-	d := query.NewDisjunctionQuery(qs)
-	d.SetMin(float64(min))
-	return setBoost(d, o.boost), nil
+	return combineMatch(qs, o, false)
 }
 
 // phraseTerms turns analyzed tokens into phrase positions; positions with
