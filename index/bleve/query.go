@@ -1082,16 +1082,8 @@ func numberValue(field string, v any) (float64, error) {
 }
 
 func boolValue(field string, v any) (bool, error) {
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case string:
-		switch x {
-		case "true":
-			return true, nil
-		case "false", "":
-			return false, nil
-		}
+	if b, err := coerceBool(v); err == nil {
+		return b, nil
 	}
 	return false, shardErr("failed to create query: Can't parse boolean value [%v], expected [true] or [false] (field [%s])", v, field)
 }
