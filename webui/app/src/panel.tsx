@@ -80,32 +80,48 @@ export function parseVisState(v: SavedObject): any {
   return { ...vs, type: asText(vs.type), aggs: Array.isArray(vs.aggs) ? vs.aggs.filter((a: unknown) => a && typeof a === 'object') : [] };
 }
 
-function VisPanel({ src, scope, vs }: { src: PanelSource; scope: PanelScope; vs: any }) {
-  const [state, setState] = useState<{ table?: Table; plan?: Plan; error?: string }>({});
-  const index = asText(src.indexPattern?.attributes?.title);
+/** usePanelData runs load whenever deps change and keeps its latest
+ * result or error; a 403 tells the dashboard the tenant is not the reader's.
+ * A load overtaken by a newer one is dropped. */
+function usePanelData<T>(scope: PanelScope, load: () => Promise<T>, deps: unknown[]): { data?: T; error?: string } {
+  const [state, setState] = useState<{ data?: T; error?: string }>({});
   useEffect(() => {
     let cancelled = false;
-    (async () => {
-      try {
-        if (!index) throw new Error('no index pattern');
-        const p = plan((vs.aggs ?? []) as Agg[], scope.toMs - scope.fromMs);
-        const body: Record<string, unknown> = { size: 0, track_total_hits: true, query: scopeQuery(src, scope) };
-        if (p.aggs) body.aggs = p.aggs;
-        const resp = await search(scope.tenant, index, body);
-        if (!cancelled) setState({ table: tabify(resp, p), plan: p });
-      } catch (e: any) {
+    load().then(
+      (data) => {
+        if (!cancelled) setState({ data });
+      },
+      (e: any) => {
         if (cancelled) return;
         if (e?.status === 403) scope.onForbidden();
         setState({ error: errorText(e) });
-      }
-    })();
+      },
+    );
     return () => {
       cancelled = true;
     };
-  }, [src, scope, vs, index]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  return state;
+}
+
+function VisPanel({ src, scope, vs }: { src: PanelSource; scope: PanelScope; vs: any }) {
+  const index = asText(src.indexPattern?.attributes?.title);
+  const state = usePanelData(
+    scope,
+    async () => {
+      if (!index) throw new Error('no index pattern');
+      const p = plan((vs.aggs ?? []) as Agg[], scope.toMs - scope.fromMs);
+      const body: Record<string, unknown> = { size: 0, track_total_hits: true, query: scopeQuery(src, scope) };
+      if (p.aggs) body.aggs = p.aggs;
+      const resp = await search(scope.tenant, index, body);
+      return { table: tabify(resp, p), plan: p };
+    },
+    [src, scope, vs, index],
+  );
   if (state.error) return <div className="panel-error" data-testid="panel-error">{state.error}</div>;
-  if (!state.table || !state.plan) return <div className="loading">Loading…</div>;
-  const { table, plan: p } = state;
+  if (!state.data) return <div className="loading">Loading…</div>;
+  const { table, plan: p } = state.data;
   switch (vs.type) {
     case 'metric':
       return <MetricView table={table} />;
@@ -355,39 +371,31 @@ function getPath(src: any, path: string): unknown {
 }
 
 function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
-  const [state, setState] = useState<{ hits?: any[]; total?: number; error?: string }>({});
   const index = asText(src.indexPattern?.attributes?.title);
   const timeField: string | undefined = asText(src.indexPattern?.attributes?.timeFieldName) || undefined;
   const rawColumns = src.search?.attributes?.columns;
   const columns: string[] = (Array.isArray(rawColumns) ? rawColumns : ['_source']).map((c: unknown) => asText(c)).filter((c: string) => c);
-  useEffect(() => {
-    let cancelled = false;
-    (async () => {
-      try {
-        if (!index) throw new Error('no index pattern');
-        const rawSort = src.search?.attributes?.sort;
-        const saved = (Array.isArray(rawSort) ? rawSort : []).filter((x: unknown): x is [string, string] => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'string');
-        const sort = saved.length ? saved.map(([f, d]) => ({ [f]: { order: d } })) : timeField ? [{ [timeField]: { order: 'desc' } }] : [];
-        const resp = await search(scope.tenant, index, { size: 50, track_total_hits: true, sort, query: scopeQuery(src, scope) });
-        const total = resp.hits?.total;
-        if (!cancelled) setState({ hits: resp.hits?.hits ?? [], total: typeof total === 'number' ? total : total?.value });
-      } catch (e: any) {
-        if (cancelled) return;
-        if (e?.status === 403) scope.onForbidden();
-        setState({ error: errorText(e) });
-      }
-    })();
-    return () => {
-      cancelled = true;
-    };
-  }, [src, scope, index, timeField]);
+  const state = usePanelData(
+    scope,
+    async () => {
+      if (!index) throw new Error('no index pattern');
+      const rawSort = src.search?.attributes?.sort;
+      const saved = (Array.isArray(rawSort) ? rawSort : []).filter((x: unknown): x is [string, string] => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'string');
+      const sort = saved.length ? saved.map(([f, d]) => ({ [f]: { order: d } })) : timeField ? [{ [timeField]: { order: 'desc' } }] : [];
+      const resp = await search(scope.tenant, index, { size: 50, track_total_hits: true, sort, query: scopeQuery(src, scope) });
+      const total = resp.hits?.total;
+      return { hits: (resp.hits?.hits ?? []) as any[], total: typeof total === 'number' ? total : (total?.value as number | undefined) };
+    },
+    [src, scope, index, timeField],
+  );
   if (state.error) return <div className="panel-error" data-testid="panel-error">{state.error}</div>;
-  if (!state.hits) return <div className="loading">Loading…</div>;
+  if (!state.data) return <div className="loading">Loading…</div>;
+  const view = state.data;
   const cols = [...new Set([...(timeField ? [timeField] : []), ...columns])];
   return (
     <div className="table-wrap">
       <div className="panel-note" data-testid="hit-count">
-        {formatNumber(state.total ?? 0)} hits{(state.total ?? 0) > state.hits.length ? ` (showing ${state.hits.length})` : ''}
+        {formatNumber(view.total ?? 0)} hits{(view.total ?? 0) > view.hits.length ? ` (showing ${view.hits.length})` : ''}
       </div>
       <table className="data-table">
         <thead>
@@ -398,7 +406,7 @@ function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
           </tr>
         </thead>
         <tbody>
-          {state.hits.map((h, i) => (
+          {view.hits.map((h, i) => (
             <tr key={`${i}:${asText(h?._id)}`}>
               {cols.map((c) => {
                 const v = c === '_source' ? h?._source : getPath(h?._source, c);
@@ -418,32 +426,24 @@ function SearchTable({ src, scope }: { src: PanelSource; scope: PanelScope }) {
 
 /** ListControl is one "list" input control: the top terms of its field. */
 function ListControl({ control, pattern, scope, value, onChange, useTime }: { control: any; pattern?: SavedObject; scope: PanelScope; value: Cell[]; onChange: (v: Cell[]) => void; useTime: boolean }) {
-  const [state, setState] = useState<{ options?: Cell[]; error?: string }>({});
   const index = asText(pattern?.attributes?.title);
   const timeField: string | undefined = asText(pattern?.attributes?.timeFieldName) || undefined;
-  useEffect(() => {
-    let cancelled = false;
-    (async () => {
-      try {
-        if (!index) throw new Error('the index pattern of this control is missing');
-        const o = control.options ?? {};
-        const query = useTime && timeField ? buildQuery({ timeField, fromMs: scope.fromMs, toMs: scope.toMs, queries: [], filters: [] }) : { match_all: {} };
-        const resp = await search(scope.tenant, index, {
-          size: 0,
-          query,
-          aggs: { options: { terms: { field: control.fieldName, size: o.size ?? 5, order: { _count: o.order ?? 'desc' } } } },
-        });
-        if (!cancelled) setState({ options: (resp.aggregations?.options?.buckets ?? []).map((b: any) => b.key_as_string ?? b.key) });
-      } catch (e: any) {
-        if (cancelled) return;
-        if (e?.status === 403) scope.onForbidden();
-        setState({ error: errorText(e) });
-      }
-    })();
-    return () => {
-      cancelled = true;
-    };
-  }, [index, control, useTime && scope.fromMs, useTime && scope.toMs, scope.tenant]);
+  const loaded = usePanelData(
+    scope,
+    async () => {
+      if (!index) throw new Error('the index pattern of this control is missing');
+      const o = control.options ?? {};
+      const query = useTime && timeField ? buildQuery({ timeField, fromMs: scope.fromMs, toMs: scope.toMs, queries: [], filters: [] }) : { match_all: {} };
+      const resp = await search(scope.tenant, index, {
+        size: 0,
+        query,
+        aggs: { options: { terms: { field: control.fieldName, size: o.size ?? 5, order: { _count: o.order ?? 'desc' } } } },
+      });
+      return (resp.aggregations?.options?.buckets ?? []).map((b: any) => b.key_as_string ?? b.key) as Cell[];
+    },
+    [index, control, useTime && scope.fromMs, useTime && scope.toMs, scope.tenant],
+  );
+  const state = { options: loaded.data, error: loaded.error };
   const multi = control.options?.multiselect !== false;
   return (
     <label className="control">
