@@ -44,20 +44,23 @@ const configVersion = 2
 // masked_fields) are refused rather than ignored.
 type Role struct {
 	// Name is the key of the role in roles.yml.
-	Name string `yaml:"-"`
+	Name string `yaml:"-" json:"-"`
 	// Reserved, Hidden and Static are OpenSearch's flags for roles that
 	// may not be changed, are not listed, or ship with the product.
-	Reserved bool `yaml:"reserved"`
-	Hidden   bool `yaml:"hidden"`
-	Static   bool `yaml:"static"`
+	Reserved bool `yaml:"reserved" json:"reserved"`
+	Hidden   bool `yaml:"hidden" json:"hidden"`
+	Static   bool `yaml:"static" json:"static"`
 	// Description is free text.
-	Description string `yaml:"description"`
+	Description string `yaml:"description" json:"description"`
+	// Tenant, when set, makes this a tenant-scoped role: its grants may
+	// only name that tenant, and that tenant's admins manage it.
+	Tenant string `yaml:"tenant,omitempty" json:"tenant,omitempty"`
 	// ClusterPermissions are cluster-level action groups (not enforced).
-	ClusterPermissions []string `yaml:"cluster_permissions"`
+	ClusterPermissions []string `yaml:"cluster_permissions" json:"cluster_permissions"`
 	// IndexPermissions are per-index grants (not enforced).
-	IndexPermissions []IndexPermission `yaml:"index_permissions"`
+	IndexPermissions []IndexPermission `yaml:"index_permissions" json:"index_permissions"`
 	// TenantPermissions grant read or read-write on tenants.
-	TenantPermissions []TenantPermission `yaml:"tenant_permissions"`
+	TenantPermissions []TenantPermission `yaml:"tenant_permissions" json:"tenant_permissions"`
 }
 
 // IndexPermission is one entry of a role's index_permissions. tenantgate
@@ -67,18 +70,18 @@ type Role struct {
 // are not.
 type IndexPermission struct {
 	// IndexPatterns are the indices the grant covers.
-	IndexPatterns []string `yaml:"index_patterns"`
+	IndexPatterns []string `yaml:"index_patterns" json:"index_patterns"`
 	// AllowedActions are index action groups ("read", "crud", …).
-	AllowedActions []string `yaml:"allowed_actions"`
+	AllowedActions []string `yaml:"allowed_actions" json:"allowed_actions"`
 	// Dls is a document-level security query. Not supported: must be
 	// empty.
-	Dls string `yaml:"dls"`
+	Dls string `yaml:"dls" json:"dls"`
 	// Fls lists field-level security includes/excludes. Not supported:
 	// must be empty.
-	Fls []string `yaml:"fls"`
+	Fls []string `yaml:"fls" json:"fls"`
 	// MaskedFields lists fields whose values are masked. Not supported:
 	// must be empty.
-	MaskedFields []string `yaml:"masked_fields"`
+	MaskedFields []string `yaml:"masked_fields" json:"masked_fields"`
 }
 
 // TenantPermission grants AllowedActions (TenantRead or TenantWrite) on
@@ -87,9 +90,9 @@ type IndexPermission struct {
 // "${user.name}" (or "${user_name}") is replaced by the caller's user name.
 type TenantPermission struct {
 	// TenantPatterns are tenant names or patterns.
-	TenantPatterns []string `yaml:"tenant_patterns"`
+	TenantPatterns []string `yaml:"tenant_patterns" json:"tenant_patterns"`
 	// AllowedActions are TenantRead and/or TenantWrite.
-	AllowedActions []string `yaml:"allowed_actions"`
+	AllowedActions []string `yaml:"allowed_actions" json:"allowed_actions"`
 }
 
 // RoleMapping is one entry of roles_mapping.yml: it maps users to the
@@ -101,34 +104,36 @@ type TenantPermission struct {
 // refused with ErrInvalid rather than applied to every host.
 type RoleMapping struct {
 	// Reserved and Hidden are OpenSearch's flags, kept as read.
-	Reserved bool `yaml:"reserved"`
-	Hidden   bool `yaml:"hidden"`
+	Reserved bool `yaml:"reserved" json:"reserved"`
+	Hidden   bool `yaml:"hidden" json:"hidden"`
 	// Description is free text.
-	Description string `yaml:"description"`
+	Description string `yaml:"description" json:"description"`
 	// Users are user names or patterns.
-	Users []string `yaml:"users"`
+	Users []string `yaml:"users" json:"users"`
 	// BackendRoles are backend roles (JWT roles claim) or patterns; any
 	// one suffices.
-	BackendRoles []string `yaml:"backend_roles"`
+	BackendRoles []string `yaml:"backend_roles" json:"backend_roles"`
+	// Groups are internal user groups; a member of any one is mapped.
+	Groups []string `yaml:"groups,omitempty" json:"groups,omitempty"`
 	// AndBackendRoles are backend roles or patterns that must all match.
-	AndBackendRoles []string `yaml:"and_backend_roles"`
+	AndBackendRoles []string `yaml:"and_backend_roles" json:"and_backend_roles"`
 	// Hosts restricts the mapping to client hosts. Not supported: must be
 	// empty.
-	Hosts []string `yaml:"hosts"`
+	Hosts []string `yaml:"hosts" json:"hosts"`
 }
 
 type meta struct {
-	Type          string `yaml:"type"`
-	ConfigVersion int    `yaml:"config_version"`
+	Type          string `yaml:"type" json:"type"`
+	ConfigVersion int    `yaml:"config_version" json:"config_version"`
 }
 
 type rolesFile struct {
-	Meta  *meta            `yaml:"_meta"`
+	Meta  *meta            `yaml:"_meta" json:"_meta"`
 	Roles map[string]*Role `yaml:",inline"`
 }
 
 type mappingsFile struct {
-	Meta     *meta                   `yaml:"_meta"`
+	Meta     *meta                   `yaml:"_meta" json:"_meta"`
 	Mappings map[string]*RoleMapping `yaml:",inline"`
 }
 
