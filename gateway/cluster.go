@@ -307,7 +307,7 @@ func formatBytes(n, unit uint64) string {
 // OpenSearch Dashboards' tenant switcher follows.
 func (s *Server) handleTenancyConfig(c *fiber.Ctx) error {
 	set := s.resolver.Settings()
-	preferred := s.cfg.Multitenancy.Preferred
+	preferred := set.Preferred
 	if preferred == nil {
 		preferred = []string{}
 	}

@@ -152,6 +152,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (inst *Insta
 		EnableGlobal:  cfg.Multitenancy.EnableGlobal,
 		EnablePrivate: cfg.Multitenancy.EnablePrivate,
 		Default:       cfg.Multitenancy.DefaultTenant,
+		Preferred:     cfg.Multitenancy.Preferred,
 	}, tenants.NewRegistry(sec.Tenants))
 	inst.Gateway, err = gateway.New(gateway.Deps{
 		Config: cfg, Auth: verifier, Policy: engine, Resolver: resolver, Index: inst.Index, Logger: log,

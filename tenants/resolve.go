@@ -1,7 +1,9 @@
 package tenants
 
 import (
+	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Settings is the multitenancy configuration the resolver follows.
@@ -11,24 +13,35 @@ type Settings struct {
 	EnablePrivate bool
 	// Default is used when a request names no tenant.
 	Default string
+	// Preferred tenants come first in tenant lists.
+	Preferred []string
 }
 
 // Resolver turns the tenant a request names into a Ref.
 type Resolver struct {
-	settings Settings
+	settings atomic.Pointer[Settings]
 	registry *Registry
 }
 
 // NewResolver returns a resolver over the registry's tenants.
 func NewResolver(s Settings, reg *Registry) *Resolver {
-	return &Resolver{settings: s, registry: reg}
+	r := &Resolver{registry: reg}
+	r.SetSettings(s)
+	return r
+}
+
+// SetSettings swaps the multitenancy settings (PUT tenancy/config); the
+// next Resolve follows them.
+func (r *Resolver) SetSettings(s Settings) {
+	s.Preferred = slices.Clone(s.Preferred)
+	r.settings.Store(&s)
 }
 
 // Registry returns the registry the resolver looks tenants up in.
 func (r *Resolver) Registry() *Registry { return r.registry }
 
 // Settings returns the multitenancy settings.
-func (r *Resolver) Settings() Settings { return r.settings }
+func (r *Resolver) Settings() Settings { return *r.settings.Load() }
 
 // Resolve returns the tenant that requested names for user. An empty
 // requested means the configured default. "global", "global_tenant" and
@@ -40,9 +53,10 @@ func (r *Resolver) Settings() Settings { return r.settings }
 // caller must answer ErrForbidden exactly as it answers "not yours", so
 // that nobody learns which tenants exist.
 func (r *Resolver) Resolve(requested, user string) (Ref, error) {
+	set := r.settings.Load()
 	name := strings.TrimSpace(requested)
 	if name == "" {
-		name = r.settings.Default
+		name = set.Default
 	}
 	ref, err := r.parse(name, user)
 	if err != nil {
@@ -50,15 +64,15 @@ func (r *Resolver) Resolve(requested, user string) (Ref, error) {
 	}
 	switch ref.Kind {
 	case KindGlobal:
-		if r.settings.Enabled && !r.settings.EnableGlobal {
+		if set.Enabled && !set.EnableGlobal {
 			return Ref{}, ErrForbidden
 		}
 	case KindPrivate:
-		if !r.settings.Enabled || !r.settings.EnablePrivate {
+		if !set.Enabled || !set.EnablePrivate {
 			return Ref{}, ErrForbidden
 		}
 	case KindCustom:
-		if !r.settings.Enabled {
+		if !set.Enabled {
 			return Ref{}, ErrForbidden
 		}
 		if _, ok := r.registry.Get(ref.ID); !ok {

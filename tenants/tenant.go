@@ -86,6 +86,11 @@ type Tenant struct {
 	Reserved    bool   `yaml:"reserved" json:"reserved"`
 	Hidden      bool   `yaml:"hidden" json:"hidden"`
 	Static      bool   `yaml:"static" json:"static"`
+	// Locked tenants refuse every request but a superadmin's; frozen
+	// ones refuse writes. Both are set through the admin API, never in
+	// tenants.yml.
+	Locked bool `yaml:"-" json:"locked"`
+	Frozen bool `yaml:"-" json:"frozen"`
 }
 
 // ParseFile parses a tenants.yml in the OpenSearch security format:
