@@ -15,6 +15,10 @@ const (
 	TenantRead = "kibana_all_read"
 	// TenantWrite grants read-write access to the matching tenants.
 	TenantWrite = "kibana_all_write"
+	// TenantAdmin grants administration of the matching tenants (their
+	// tenant-scoped roles, mappings, tokens and audit view) besides read
+	// and write. It is tenantgate's, not OpenSearch's.
+	TenantAdmin = "tenant_admin"
 )
 
 // GlobalTenant is the name tenant patterns use for the global tenant.
@@ -31,8 +35,10 @@ const PrivateTenant = "__user__"
 // caller, whatever their roles. No role may be named so.
 const AnySubject = "*"
 
-// AllAccess is the reserved role that grants every tenant read-write. It
-// exists even when roles.yml does not define it.
+// AllAccess is the reserved role that grants every tenant read, write and
+// administration, every cluster permission and every index permission. It
+// exists even when roles.yml does not define it; callers mapped to it are
+// superadmins (Engine.Superadmin).
 const AllAccess = "all_access"
 
 // configVersion is the only config_version accepted in _meta.
@@ -84,14 +90,15 @@ type IndexPermission struct {
 	MaskedFields []string `yaml:"masked_fields" json:"masked_fields"`
 }
 
-// TenantPermission grants AllowedActions (TenantRead or TenantWrite) on
-// every tenant whose name matches one of TenantPatterns. Patterns match the
+// TenantPermission grants AllowedActions (TenantRead, TenantWrite or
+// TenantAdmin; the strongest one listed counts) on every tenant whose name
+// matches one of TenantPatterns. Patterns match the
 // whole name; "*" matches any run of characters, "?" exactly one, and
 // "${user.name}" (or "${user_name}") is replaced by the caller's user name.
 type TenantPermission struct {
 	// TenantPatterns are tenant names or patterns.
 	TenantPatterns []string `yaml:"tenant_patterns" json:"tenant_patterns"`
-	// AllowedActions are TenantRead and/or TenantWrite.
+	// AllowedActions are TenantRead, TenantWrite and/or TenantAdmin.
 	AllowedActions []string `yaml:"allowed_actions" json:"allowed_actions"`
 }
 
@@ -239,9 +246,9 @@ func validateRole(r Role) error {
 	}
 	for i, tp := range r.TenantPermissions {
 		for _, a := range tp.AllowedActions {
-			if a != TenantRead && a != TenantWrite {
-				return invalidf("role %q: tenant_permissions[%d]: unknown action %q (want %s or %s)",
-					r.Name, i, a, TenantRead, TenantWrite)
+			if tenantAction(a) == 0 {
+				return invalidf("role %q: tenant_permissions[%d]: unknown action %q (want %s, %s or %s)",
+					r.Name, i, a, TenantRead, TenantWrite, TenantAdmin)
 			}
 		}
 		for _, p := range tp.TenantPatterns {
@@ -251,6 +258,20 @@ func validateRole(r Role) error {
 		}
 	}
 	return nil
+}
+
+// tenantAction returns the Action a tenant_permissions action name grants,
+// or 0 for an unknown name.
+func tenantAction(name string) Action {
+	switch name {
+	case TenantRead:
+		return Read
+	case TenantWrite:
+		return Write
+	case TenantAdmin:
+		return Admin
+	}
+	return 0
 }
 
 // validateMapping refuses what tenantgate cannot evaluate: a role mapping

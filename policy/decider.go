@@ -15,7 +15,9 @@ import (
 // is a *request (the caller's role set and user name), not a string, so one
 // Enforce call answers for all of the caller's roles. A policy line whose
 // subject is AnySubject ("*") applies to every caller, roles or none; no
-// role may be called "*". Write implies read in the matcher.
+// role may be called "*". The matcher holds the action hierarchy: a rule
+// granting admin covers every action, one granting write covers write and
+// read, one granting read covers read.
 const casbinModel = `
 [request_definition]
 r = sub, ten, act
@@ -27,7 +29,7 @@ p = sub, ten, act
 e = some(where (p.eft == allow))
 
 [matchers]
-m = tenantMatch(r.ten, p.ten, r.sub) && (p.sub == "*" || hasRole(r.sub, p.sub)) && (p.act == r.act || p.act == "write")
+m = tenantMatch(r.ten, p.ten, r.sub) && (p.sub == "*" || hasRole(r.sub, p.sub)) && (p.act == r.act || p.act == "admin" || (p.act == "write" && r.act == "read"))
 `
 
 // implicitRules are the policy lines every policy holds whatever roles.yml
@@ -133,13 +135,13 @@ func newDecider(roles map[string]Role) (*decider, error) {
 func (r rule) line() []string { return []string{r.role, r.pat.raw, r.act.String()} }
 
 // collectRules turns tenant permissions into rules, split into rules on
-// exact tenant names and rules with wildcards or variables. A write grant
-// makes the read grant on the same pattern redundant, so only the stronger
-// one is kept. The reserved all_access role always gets write on "*", and
-// the implicitRules are always there.
+// exact tenant names and rules with wildcards or variables. A stronger
+// grant makes a weaker one on the same pattern redundant, so only the
+// strongest is kept. The reserved all_access role always gets admin on "*",
+// and the implicitRules are always there.
 func collectRules(roles map[string]Role) (exact, wild []rule, err error) {
 	type rp struct{ role, pat string }
-	grants := map[rp]Action{{AllAccess, "*"}: Write}
+	grants := map[rp]Action{{AllAccess, "*"}: Admin}
 	for _, r := range implicitRules {
 		grants[rp{r.role, r.pat.raw}] = r.act
 	}
@@ -151,11 +153,7 @@ func collectRules(roles map[string]Role) (exact, wild []rule, err error) {
 		for _, tp := range role.TenantPermissions {
 			var act Action
 			for _, a := range tp.AllowedActions {
-				if a == TenantWrite {
-					act = Write
-				} else if act == 0 {
-					act = Read
-				}
+				act = max(act, tenantAction(a))
 			}
 			if act == 0 {
 				continue
@@ -178,7 +176,8 @@ func collectRules(roles map[string]Role) (exact, wild []rule, err error) {
 			wild = append(wild, r)
 		}
 	}
-	// Deterministic order: write rules first so allows stop the scan early.
+	// Deterministic order: stronger rules first so allows stop the scan
+	// early.
 	order := func(a, b rule) int {
 		if a.act != b.act {
 			return int(b.act) - int(a.act)

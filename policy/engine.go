@@ -10,25 +10,37 @@ import (
 // Action is what a caller wants to do in a tenant.
 type Action uint8
 
-// Actions. Write implies Read. The zero Action is invalid and always denied.
+// Actions. Admin implies Write, which implies Read. The zero Action is
+// invalid and always denied.
 const (
-	// Read is viewing saved objects (kibana_all_read or kibana_all_write).
+	// Read is viewing saved objects (kibana_all_read, kibana_all_write or
+	// tenant_admin).
 	Read Action = iota + 1
 	// Write is creating, changing or deleting saved objects
-	// (kibana_all_write).
+	// (kibana_all_write or tenant_admin).
 	Write
+	// Admin is administering the tenant: its tenant-scoped roles and
+	// their mappings, its service accounts' tokens and its audit view
+	// (tenant_admin).
+	Admin
 )
 
-// String returns "read" or "write" (the action names used in casbin rules).
+// String returns "read", "write" or "admin" (the action names used in
+// casbin rules).
 func (a Action) String() string {
 	switch a {
 	case Read:
 		return "read"
 	case Write:
 		return "write"
+	case Admin:
+		return "admin"
 	}
 	return "invalid"
 }
+
+// valid reports whether a is one of Read, Write and Admin.
+func (a Action) valid() bool { return a >= Read && a <= Admin }
 
 // Engine decides which tenants a caller may read or write. It maps users to
 // security roles (roles_mapping.yml) and asks casbin whether one of those
@@ -161,11 +173,13 @@ func (e *Engine) RolesFor(user string, backendRoles []string) Roles {
 	return r
 }
 
-// Allowed reports whether a caller with roles r may perform a in tenant,
-// which is a custom tenant's name, GlobalTenant ("global_tenant") or
-// PrivateTenant ("__user__", the caller's own private tenant). Besides
-// what roles.yml grants, two implicit rules hold for every caller: write
-// (and so read) on PrivateTenant and read on GlobalTenant. Tenant patterns
+// Allowed reports whether a caller with roles r may perform a (Read, Write
+// or Admin; Admin implies Write implies Read) in tenant, which is a custom
+// tenant's name, GlobalTenant ("global_tenant") or PrivateTenant
+// ("__user__", the caller's own private tenant). Besides what roles.yml
+// grants, two implicit rules hold for every caller: write (and so read) on
+// PrivateTenant and read on GlobalTenant; neither makes anybody an Admin
+// of those tenants. all_access is Admin of every tenant. Tenant patterns
 // containing ${user.name} are expanded with r.User(). Anything not granted
 // is denied, and so is everything for the zero Roles (one not returned by
 // RolesFor).
@@ -173,7 +187,7 @@ func (e *Engine) RolesFor(user string, backendRoles []string) Roles {
 // A decision cached for the same roles, tenant and action is returned
 // without allocating.
 func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
-	if r.gen == 0 || (a != Read && a != Write) {
+	if r.gen == 0 || !a.valid() {
 		return false // not from RolesFor, or not an action
 	}
 	st := e.st.Load()
