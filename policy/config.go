@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -58,8 +59,13 @@ type Role struct {
 	Static   bool `yaml:"static" json:"static"`
 	// Description is free text.
 	Description string `yaml:"description" json:"description"`
-	// Tenant, when set, makes this a tenant-scoped role: its grants may
-	// only name that tenant, and that tenant's admins manage it.
+	// Tenant, when set, makes this a tenant-scoped role, which that
+	// tenant's admins manage. Such a role must be named
+	// "<something>@<Tenant>", its tenant_permissions may only name Tenant
+	// exactly (no wildcards, no ${user.name}), it may not have
+	// cluster_permissions, and its index_permissions apply only in Tenant.
+	// Conversely a role whose name contains '@' must have Tenant set to
+	// the part after the last '@'.
 	Tenant string `yaml:"tenant,omitempty" json:"tenant,omitempty"`
 	// ClusterPermissions are cluster-level action groups (not enforced).
 	ClusterPermissions []string `yaml:"cluster_permissions" json:"cluster_permissions"`
@@ -229,6 +235,9 @@ func validateRole(r Role) error {
 	if r.Name == AnySubject {
 		return invalidf("roles.yml: role [%s]: the name is reserved (it stands for every caller)", r.Name)
 	}
+	if err := validateScope(r); err != nil {
+		return err
+	}
 	for i, ip := range r.IndexPermissions {
 		unsupported := ""
 		switch {
@@ -254,6 +263,39 @@ func validateRole(r Role) error {
 		for _, p := range tp.TenantPatterns {
 			if _, err := compilePattern(p); err != nil {
 				return invalidf("role %q: tenant_permissions[%d]: %v", r.Name, i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// validateScope checks the rules of tenant-scoped roles: a role named
+// "<name>@<tenant>" is scoped to that tenant and says so in Tenant, and a
+// scoped role grants nothing outside its tenant: its tenant permissions
+// name exactly its tenant and it has no cluster permissions.
+func validateScope(r Role) error {
+	at := strings.LastIndexByte(r.Name, '@')
+	if r.Tenant == "" {
+		if at >= 0 {
+			return invalidf("role %q: a role named <name>@<tenant> is tenant-scoped: tenant must be %q", r.Name, r.Name[at+1:])
+		}
+		return nil
+	}
+	switch {
+	case strings.ContainsAny(r.Tenant, "*?@") || strings.Contains(r.Tenant, "${"):
+		return invalidf("role %q: tenant %q: a tenant-scoped role names one tenant (no wildcards, variables or '@')", r.Name, r.Tenant)
+	case r.Tenant == PrivateTenant:
+		return invalidf("role %q: tenant %q: a role cannot be scoped to the private tenant", r.Name, r.Tenant)
+	case at <= 0 || r.Name[at+1:] != r.Tenant:
+		return invalidf("role %q: a role scoped to tenant %q must be named <name>@%s", r.Name, r.Tenant, r.Tenant)
+	case len(r.ClusterPermissions) > 0:
+		return invalidf("role %q: a tenant-scoped role cannot have cluster_permissions", r.Name)
+	}
+	for i, tp := range r.TenantPermissions {
+		for _, p := range tp.TenantPatterns {
+			if p != r.Tenant {
+				return invalidf("role %q: tenant_permissions[%d]: pattern %q: a role scoped to tenant %q may only name %q",
+					r.Name, i, p, r.Tenant, r.Tenant)
 			}
 		}
 	}
