@@ -25,16 +25,43 @@ const maxTokenSize = 32 << 10
 
 // Principal is an authenticated caller.
 type Principal struct {
-	// Name is the user name, from the subject claim.
+	// Name is the user name: the subject claim of a JWT, the user name of
+	// a password sign-in, the owner of an API token.
 	Name string
 	// BackendRoles are the roles from the roles claim, matched against
 	// backend_roles in roles_mapping.yml.
 	BackendRoles []string
+	// Groups are the groups of a user or service account known to the
+	// control store, matched against the groups of role mappings. Verify
+	// leaves it empty.
+	Groups []string
+	// Superadmin is the user's superadmin flag from the control store.
+	// Verify leaves it false.
+	Superadmin bool
+	// Method is how the caller authenticated: MethodJWT, MethodPassword
+	// or MethodAPIToken. Verify leaves it empty; the caller sets it.
+	Method string
+	// TokenID is the id of the API token used when Method is
+	// MethodAPIToken, and empty otherwise.
+	TokenID string
 }
+
+// Authentication methods, the values of Principal.Method.
+const (
+	// MethodJWT is a bearer JSON Web Token checked by Verify.
+	MethodJWT = "jwt"
+	// MethodPassword is a user name and password (HTTP Basic or the UI
+	// sign-in) checked against the stored bcrypt hash.
+	MethodPassword = "password"
+	// MethodAPIToken is a bearer API token ("tgat_…") checked against its
+	// stored hash.
+	MethodAPIToken = "api_token"
+)
 
 // clone returns a copy of p that shares no memory with it.
 func (p Principal) clone() Principal {
 	p.BackendRoles = slices.Clone(p.BackendRoles)
+	p.Groups = slices.Clone(p.Groups)
 	return p
 }
 
