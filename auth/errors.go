@@ -19,3 +19,9 @@ func (e *unauthenticated) Error() string { return "unauthenticated: " + e.reason
 func (e *unauthenticated) Unwrap() error { return ErrUnauthenticated }
 
 func deny(reason string) error { return &unauthenticated{reason: reason} }
+
+// ErrInvalidMaxAge means a token lifetime given to ParseMaxAge is not a
+// duration tenantgate accepts: not a Go or ISO-8601 duration, a year or
+// month component, zero, negative, or longer than MaxTokenAge. Errors
+// wrapping it quote the value and say what is wrong with it.
+var ErrInvalidMaxAge = errors.New("invalid max_age")

@@ -109,10 +109,11 @@ type TenantPermission struct {
 }
 
 // RoleMapping is one entry of roles_mapping.yml: it maps users to the
-// security role named by its key. Users and BackendRoles accept the
-// wildcards "*" and "?". A user is mapped when its name matches one of
-// Users, when one of its backend roles matches one of BackendRoles, or when
-// it has all of AndBackendRoles. Hosts must be empty: tenantgate has no
+// security role named by its key. Users, BackendRoles, Groups and
+// AndBackendRoles accept the wildcards "*" and "?". A user is mapped when
+// its name matches one of Users, when one of its backend roles matches one
+// of BackendRoles, when one of its groups matches one of Groups (see
+// Engine.RolesForGroups), or when it has all of AndBackendRoles. Hosts must be empty: tenantgate has no
 // trustworthy client host to match against, so a mapping that sets it is
 // refused with ErrInvalid rather than applied to every host.
 type RoleMapping struct {
@@ -126,7 +127,8 @@ type RoleMapping struct {
 	// BackendRoles are backend roles (JWT roles claim) or patterns; any
 	// one suffices.
 	BackendRoles []string `yaml:"backend_roles" json:"backend_roles"`
-	// Groups are internal user groups; a member of any one is mapped.
+	// Groups are internal user groups or patterns; a member of any one is
+	// mapped.
 	Groups []string `yaml:"groups,omitempty" json:"groups,omitempty"`
 	// AndBackendRoles are backend roles or patterns that must all match.
 	AndBackendRoles []string `yaml:"and_backend_roles" json:"and_backend_roles"`

@@ -153,10 +153,19 @@ func (e *Engine) Generation() uint64 { return e.st.Load().gen }
 // backend roles. A user is mapped to a role when its name matches one of
 // the mapping's users, when one of its backend roles matches one of the
 // mapping's backend_roles, or when it has all of the mapping's
-// and_backend_roles (patterns may use "*" and "?").
+// and_backend_roles (patterns may use "*" and "?"). It is
+// RolesForGroups(user, backendRoles, nil).
 func (e *Engine) RolesFor(user string, backendRoles []string) Roles {
+	return e.RolesForGroups(user, backendRoles, nil)
+}
+
+// RolesForGroups is RolesFor for a user who also belongs to groups (the
+// internal user groups of the control plane): the user is also mapped to
+// a role when one of its groups matches one of the mapping's groups, by
+// name or by a pattern with "*" and "?".
+func (e *Engine) RolesForGroups(user string, backendRoles, groups []string) Roles {
 	st := e.st.Load()
-	names := st.mappings.lookup(user, backendRoles)
+	names := st.mappings.lookup(user, backendRoles, groups)
 	if len(names) == 0 {
 		return Roles{user: user, gen: st.gen}
 	}

@@ -87,13 +87,36 @@ type mappingIndex struct {
 	userPats    []patRole
 	backend     map[string][]string
 	backendPats []patRole
+	groups      map[string][]string
+	groupPats   []patRole
 	and         []andRule
+}
+
+// addName files name under its exact entry in m, or in pats when it has
+// wildcards.
+func addName(m map[string][]string, pats *[]patRole, name, role string) {
+	if hasWildcard(name) {
+		*pats = append(*pats, patRole{name, role})
+	} else {
+		m[name] = append(m[name], role)
+	}
+}
+
+// lookupName appends the roles mapped to name, exactly or by pattern.
+func lookupName(out []string, m map[string][]string, pats []patRole, name string) []string {
+	out = append(out, m[name]...)
+	for _, p := range pats {
+		if globMatch(name, p.pat) {
+			out = append(out, p.role)
+		}
+	}
+	return out
 }
 
 func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
 
 func buildMappingIndex(mappings map[string]RoleMapping) mappingIndex {
-	ix := mappingIndex{users: map[string][]string{}, backend: map[string][]string{}}
+	ix := mappingIndex{users: map[string][]string{}, backend: map[string][]string{}, groups: map[string][]string{}}
 	names := make([]string, 0, len(mappings))
 	for name := range mappings {
 		names = append(names, name)
@@ -102,18 +125,13 @@ func buildMappingIndex(mappings map[string]RoleMapping) mappingIndex {
 	for _, role := range names {
 		m := mappings[role]
 		for _, u := range m.Users {
-			if hasWildcard(u) {
-				ix.userPats = append(ix.userPats, patRole{u, role})
-			} else {
-				ix.users[u] = append(ix.users[u], role)
-			}
+			addName(ix.users, &ix.userPats, u, role)
 		}
 		for _, b := range m.BackendRoles {
-			if hasWildcard(b) {
-				ix.backendPats = append(ix.backendPats, patRole{b, role})
-			} else {
-				ix.backend[b] = append(ix.backend[b], role)
-			}
+			addName(ix.backend, &ix.backendPats, b, role)
+		}
+		for _, g := range m.Groups {
+			addName(ix.groups, &ix.groupPats, g, role)
 		}
 		if len(m.AndBackendRoles) > 0 {
 			ix.and = append(ix.and, andRule{slices.Clone(m.AndBackendRoles), role})
@@ -124,21 +142,13 @@ func buildMappingIndex(mappings map[string]RoleMapping) mappingIndex {
 
 // lookup returns the role names mapped to the user, unsorted and possibly
 // with duplicates.
-func (ix *mappingIndex) lookup(user string, backendRoles []string) []string {
-	var out []string
-	out = append(out, ix.users[user]...)
-	for _, p := range ix.userPats {
-		if globMatch(user, p.pat) {
-			out = append(out, p.role)
-		}
-	}
+func (ix *mappingIndex) lookup(user string, backendRoles, groups []string) []string {
+	out := lookupName(nil, ix.users, ix.userPats, user)
 	for _, br := range backendRoles {
-		out = append(out, ix.backend[br]...)
-		for _, p := range ix.backendPats {
-			if globMatch(br, p.pat) {
-				out = append(out, p.role)
-			}
-		}
+		out = lookupName(out, ix.backend, ix.backendPats, br)
+	}
+	for _, g := range groups {
+		out = lookupName(out, ix.groups, ix.groupPats, g)
 	}
 	for _, a := range ix.and {
 		if hasAll(backendRoles, a.pats) {
