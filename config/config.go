@@ -26,11 +26,53 @@ type Config struct {
 	Index        Index        `yaml:"index"`
 	Limits       Limits       `yaml:"limits"`
 	Server       Server       `yaml:"server"`
+	Tenants      Tenants      `yaml:"tenants"`
+	Audit        Audit        `yaml:"audit"`
+}
+
+// Tenants configures tenant administration.
+type Tenants struct {
+	// Retention is how long a deleted tenant can be restored; after it,
+	// the tenant is purged.
+	Retention time.Duration `yaml:"retention"`
+	// PurgeInterval is how often tenants past their retention are purged.
+	PurgeInterval time.Duration `yaml:"purge_interval"`
+}
+
+// Audit configures the audit trail.
+type Audit struct {
+	// FailClosed refuses (503) a change whose audit record cannot be
+	// written, so nothing changes unaudited.
+	FailClosed bool `yaml:"fail_closed"`
 }
 
 // Auth configures authentication.
 type Auth struct {
 	JWT JWT `yaml:"jwt"`
+	// Passwords configures password sign-in (HTTP Basic and the UI).
+	Passwords Passwords `yaml:"passwords"`
+	// APITokens configures API tokens.
+	APITokens APITokens `yaml:"api_tokens"`
+}
+
+// Passwords configures password sign-in of internal users.
+type Passwords struct {
+	// Enabled accepts HTTP Basic credentials and the UI's password
+	// sign-in.
+	Enabled bool `yaml:"enabled"`
+	// BcryptCost is the cost of new password hashes (4–31).
+	BcryptCost int `yaml:"bcrypt_cost"`
+}
+
+// APITokens configures API tokens.
+type APITokens struct {
+	// DefaultMaxAge is the lifetime of a token created without max_age.
+	DefaultMaxAge time.Duration `yaml:"default_max_age"`
+	// MaxAge is the longest lifetime a token may be given.
+	MaxAge time.Duration `yaml:"max_age"`
+	// SessionMaxAge is the lifetime of the token the UI's password
+	// sign-in creates.
+	SessionMaxAge time.Duration `yaml:"session_max_age"`
 }
 
 // JWT configures bearer-token verification.
@@ -94,11 +136,15 @@ func Default() Config {
 		Listen:      "127.0.0.1:5601",
 		DataDir:     "./data",
 		SecurityDir: "./config/security",
-		Auth: Auth{JWT: JWT{
-			SubjectKey: "sub",
-			RolesKey:   "roles",
-			ClockSkew:  30 * time.Second,
-		}},
+		Auth: Auth{
+			JWT: JWT{
+				SubjectKey: "sub",
+				RolesKey:   "roles",
+				ClockSkew:  30 * time.Second,
+			},
+			Passwords: Passwords{Enabled: true, BcryptCost: 12},
+			APITokens: APITokens{DefaultMaxAge: 30 * 24 * time.Hour, MaxAge: 365 * 24 * time.Hour, SessionMaxAge: 8 * time.Hour},
+		},
 		Multitenancy: Multitenancy{
 			Enabled:       true,
 			EnableGlobal:  true,
@@ -114,6 +160,7 @@ func Default() Config {
 			RequestTimeout:  60 * time.Second,
 			ShutdownTimeout: 20 * time.Second,
 		},
+		Tenants: Tenants{Retention: 7 * 24 * time.Hour, PurgeInterval: time.Hour},
 	}
 }
 
@@ -178,6 +225,25 @@ func (c *Config) Validate() error {
 		if !mt.EnablePrivate {
 			bad("multitenancy.default_tenant", "is the private tenant, which multitenancy.enable_private disables")
 		}
+	}
+	if c.Auth.Passwords.BcryptCost < 4 || c.Auth.Passwords.BcryptCost > 31 {
+		bad("auth.passwords.bcrypt_cost", "must be between 4 and 31")
+	}
+	at := c.Auth.APITokens
+	if at.MaxAge <= 0 {
+		bad("auth.api_tokens.max_age", "must be positive")
+	}
+	if at.DefaultMaxAge <= 0 || at.DefaultMaxAge > at.MaxAge {
+		bad("auth.api_tokens.default_max_age", "must be positive and at most auth.api_tokens.max_age")
+	}
+	if at.SessionMaxAge <= 0 || at.SessionMaxAge > at.MaxAge {
+		bad("auth.api_tokens.session_max_age", "must be positive and at most auth.api_tokens.max_age")
+	}
+	if c.Tenants.Retention < 0 {
+		bad("tenants.retention", "must not be negative")
+	}
+	if c.Tenants.PurgeInterval <= 0 {
+		bad("tenants.purge_interval", "must be positive")
 	}
 	if c.Index.MaxOpen < 1 {
 		bad("index.max_open", "must be at least 1")
