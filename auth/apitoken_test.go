@@ -148,6 +148,7 @@ func TestTokenMatches(t *testing.T) {
 func TestSecretsComparedInConstantTime(t *testing.T) {
 	tests := []struct{ file, fn string }{
 		{"apitoken.go", "TokenMatches"},
+		{"password.go", "Check"},
 	}
 	fset := token.NewFileSet()
 	for _, tt := range tests {

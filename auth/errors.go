@@ -25,3 +25,8 @@ func deny(reason string) error { return &unauthenticated{reason: reason} }
 // month component, zero, negative, or longer than MaxTokenAge. Errors
 // wrapping it quote the value and say what is wrong with it.
 var ErrInvalidMaxAge = errors.New("invalid max_age")
+
+// ErrInvalidPassword means HashPassword refused a password: it is shorter
+// than MinPasswordBytes or longer than MaxPasswordBytes. Errors wrapping it
+// say which; they never contain the password.
+var ErrInvalidPassword = errors.New("invalid password")
