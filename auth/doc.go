@@ -1,4 +1,5 @@
-// Package auth authenticates requests with JSON Web Tokens.
+// Package auth authenticates requests: JSON Web Tokens, API tokens and
+// passwords.
 //
 // The gateway builds one Verifier from the configuration and calls Verify
 // with the bearer token of each request:
@@ -38,4 +39,46 @@
 // Verify's errors wrap ErrUnauthenticated with a reason fit for the client
 // ("token expired"); they never echo the token. Mint issues HMAC tokens for
 // the "tenantgate token" command and for tests.
+//
+// # API tokens
+//
+// An API token is "tgat_<id>_<secret>": a 12-character lowercase base32
+// id and 32 random bytes in unpadded base64url. NewAPIToken returns the
+// token, to show its owner once, with what is stored instead: the id, a
+// displayable prefix ("tgat_<id>") and the token's SHA-256. A bearer
+// token for which ParseAPIToken returns true is an API token (a JWT never
+// has that shape); the gateway looks its id up and calls TokenMatches,
+// which compares hashes in constant time, then checks expiry itself:
+//
+//	if id, ok := auth.ParseAPIToken(tok); ok {
+//		rec, err := store.Token(id) // rec.Hash, rec.Expires
+//		if err != nil || !auth.TokenMatches(rec.Hash, tok) || expired(rec) { ... 401 }
+//	}
+//
+// ParseMaxAge reads a token lifetime as a Go duration ("1h") or an
+// ISO-8601 one ("PT1H", "P1D", "P2W"), between a nanosecond and
+// MaxTokenAge (ten years); years and months are refused because their
+// length varies. Errors wrap ErrInvalidMaxAge.
+//
+// # Passwords
+//
+// HashPassword makes a bcrypt hash (8 to 72 bytes; errors wrap
+// ErrInvalidPassword) and CheckPassword checks one. BasicCredentials reads
+// an HTTP Basic header. Sign-in looks the user up and, when there is no
+// user or no password hash, calls DummyCheck so that the failure takes as
+// long as a wrong password. A PasswordCache in front of CheckPassword
+// makes HTTP Basic on every request cost one bcrypt per user and TTL:
+//
+//	user, pw, ok := auth.BasicCredentials(c.Get("Authorization"))
+//	u, err := store.User(user)
+//	if err != nil || u.PasswordHash == "" {
+//		auth.DummyCheck(pw) // then 401
+//	} else if !cache.Check(user, pw, u.PasswordHash) { ... 401 }
+//
+// The cache keeps an HMAC of user name, password and stored hash, never
+// the password, so a changed password misses at once.
+//
+// Verify fills a Principal's Name and BackendRoles; the caller adds what
+// the control store knows (Groups, Superadmin) and how the caller signed
+// in (Method, TokenID).
 package auth
