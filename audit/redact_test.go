@@ -133,6 +133,30 @@ func TestDiffRejectsUnmarshalable(t *testing.T) {
 	}
 }
 
+func TestAppendTxRedactsWhatItIsGiven(t *testing.T) {
+	tr, db := newTrail(t, Options{})
+	r := appendOne(t, tr, db, Record{Action: "user.update", Outcome: OutcomeSuccess,
+		Before: json.RawMessage(`{"name":"bob","Password":"s3cr3t","tokens":[{"token_hash":"tok-123"}]}`),
+		After:  json.RawMessage(`{"name":"bob","password":"shh"}`),
+		Diff:   json.RawMessage(`[{"op":"replace","path":"/password","value":"shh"},{"op":"add","path":"/x","value":{"secret":"$2a$10$newhash"}},{"op":"remove","path":"/tokens"}]`),
+	})
+	tr.Record(Record{Action: "user.update", Outcome: OutcomeFailure, After: json.RawMessage(`{"hash":"$2a$10$oldhash"}`)})
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if rawContains(t, db, s) {
+			t.Fatalf("secret %q stored", s)
+		}
+	}
+	if want := `{"Password":"***","name":"bob","tokens":[{"token_hash":"***"}]}`; string(r.Before) != want {
+		t.Fatalf("Before = %s, want %s", r.Before, want)
+	}
+	if want := `[{"op":"replace","path":"/password","value":"***"},{"op":"add","path":"/x","value":{"secret":"***"}},{"op":"remove","path":"/tokens"}]`; string(r.Diff) != want {
+		t.Fatalf("Diff = %s, want %s", r.Diff, want)
+	}
+}
+
 func TestSecretPath(t *testing.T) {
 	cases := map[string]bool{
 		"":                      false,
