@@ -1,9 +1,13 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -43,6 +47,8 @@ var (
 // path. Tenants are never recovered by parsing physical names.
 type Catalog struct {
 	db *bolt.DB
+	// ownsDB is set when the catalog opened db and Close must close it.
+	ownsDB bool
 
 	// writeMu serialises changes, which fsync; mu guards the in-memory
 	// maps and is held only briefly, never across disk I/O, so lookups on
@@ -54,14 +60,29 @@ type Catalog struct {
 	templates  map[string]map[string]Template
 }
 
-// OpenCatalog opens (or creates) the catalog database at path.
+// OpenCatalog opens (or creates) the catalog database at path. Close
+// closes it.
 func OpenCatalog(path string) (*Catalog, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("opening catalog %s: %w", path, err)
 	}
+	c, err := NewCatalog(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.ownsDB = true
+	return c, nil
+}
+
+// NewCatalog keeps the catalog in db, a database shared with other
+// stores (the control-plane store's file): it creates its buckets
+// "indices" and "templates" there if needed and loads them. Close does
+// not close db; its owner does.
+func NewCatalog(db *bolt.DB) (*Catalog, error) {
 	c := &Catalog{db: db, byPhysical: map[string]Entry{}, byOwner: map[string]map[string]string{}, templates: map[string]map[string]Template{}}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err := db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketIndices, bucketTemplates} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -92,14 +113,76 @@ func OpenCatalog(path string) (*Catalog, error) {
 		})
 	})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	return c, nil
 }
 
-// Close closes the database.
-func (c *Catalog) Close() error { return c.db.Close() }
+// Close closes the database when the catalog opened it (OpenCatalog);
+// a catalog from NewCatalog leaves the shared database open.
+func (c *Catalog) Close() error {
+	if !c.ownsDB {
+		return nil
+	}
+	return c.db.Close()
+}
+
+// MoveCatalog moves the catalog an older data directory keeps in its own
+// file at path (OpenCatalog) into db, where NewCatalog keeps it: it copies
+// every index entry and template in one transaction, then renames the file
+// to path+".moved" so the move happens once. Call it before NewCatalog. A
+// missing file is nothing to move (0, nil). A record db already holds with
+// other content is an ErrConflict and nothing is copied; the same content
+// is skipped, so a move interrupted before the rename can run again. It
+// returns how many records it copied.
+func MoveCatalog(db *bolt.DB, path string) (int, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	old, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, ReadOnly: true})
+	if err != nil {
+		return 0, fmt.Errorf("opening catalog %s: %w", path, err)
+	}
+	copied := 0
+	err = old.View(func(src *bolt.Tx) error {
+		return db.Update(func(dst *bolt.Tx) error {
+			for _, name := range [][]byte{bucketIndices, bucketTemplates} {
+				from := src.Bucket(name)
+				if from == nil {
+					continue
+				}
+				to, err := dst.CreateBucketIfNotExists(name)
+				if err != nil {
+					return err
+				}
+				err = from.ForEach(func(k, v []byte) error {
+					if have := to.Get(k); have != nil {
+						if bytes.Equal(have, v) {
+							return nil
+						}
+						return fmt.Errorf("catalog %s: %s %q differs from the one in the shared database: %w", path, name, k, ErrConflict)
+					}
+					copied++
+					return to.Put(k, v)
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	if cerr := old.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("moving catalog %s: %w", path, err)
+	}
+	if err := os.Rename(path, path+".moved"); err != nil {
+		return copied, fmt.Errorf("moving catalog %s: %w", path, err)
+	}
+	return copied, nil
+}
 
 // templateKey is the owner's length (4 bytes, big endian), the owner, and
 // the template name: no byte of either can be taken for the other.
