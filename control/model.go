@@ -181,6 +181,8 @@ type Tenancy struct {
 	MultitenancyEnabled bool `json:"multitenancy_enabled"`
 	// PrivateTenantEnabled gives every user a private tenant.
 	PrivateTenantEnabled bool `json:"private_tenant_enabled"`
+	// GlobalTenantEnabled offers the shared global tenant.
+	GlobalTenantEnabled bool `json:"global_tenant_enabled"`
 	// DefaultTenant is the tenant a caller lands in when the request
 	// names none.
 	DefaultTenant string `json:"default_tenant"`
@@ -190,12 +192,13 @@ type Tenancy struct {
 }
 
 // DefaultTenancy is the configuration used while none is stored:
-// multitenancy and private tenants enabled, the global tenant as default,
+// multitenancy, private and global tenants enabled, the global tenant as default,
 // no preferred tenants.
 func DefaultTenancy() Tenancy {
 	return Tenancy{
 		MultitenancyEnabled:  true,
 		PrivateTenantEnabled: true,
+		GlobalTenantEnabled:  true,
 		DefaultTenant:        "global",
 		PreferredTenants:     []string{},
 	}

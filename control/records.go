@@ -366,18 +366,26 @@ func (t *Tx) AllTokens() ([]Token, error) {
 // Tenancy returns the stored tenancy configuration, or DefaultTenancy
 // when none is stored. PreferredTenants is never nil.
 func (t *Tx) Tenancy() (Tenancy, error) {
+	c, _, err := t.StoredTenancy()
+	return c, err
+}
+
+// StoredTenancy is Tenancy that also reports whether a configuration is
+// stored (false: the result is DefaultTenancy), so callers can fall back
+// to their own defaults instead.
+func (t *Tx) StoredTenancy() (Tenancy, bool, error) {
 	raw := t.tx.Bucket(bucketSettings).Get(keyTenancy)
 	if raw == nil {
-		return DefaultTenancy(), nil
+		return DefaultTenancy(), false, nil
 	}
 	var rec Tenancy
 	if err := json.Unmarshal(raw, &rec); err != nil {
-		return Tenancy{}, fmt.Errorf("decoding tenancy settings: %w", err)
+		return Tenancy{}, true, fmt.Errorf("decoding tenancy settings: %w", err)
 	}
 	if rec.PreferredTenants == nil {
 		rec.PreferredTenants = []string{}
 	}
-	return rec, nil
+	return rec, true, nil
 }
 
 // PutTenancy stores the tenancy configuration. It checks nothing: whether
