@@ -651,9 +651,12 @@ func TestTenancy(t *testing.T) {
 	st := openStore(t)
 	view(t, st, func(tx *control.Tx) error {
 		got, err := tx.Tenancy()
-		want := control.Tenancy{MultitenancyEnabled: true, PrivateTenantEnabled: true, DefaultTenant: "global", PreferredTenants: []string{}}
+		want := control.Tenancy{MultitenancyEnabled: true, PrivateTenantEnabled: true, GlobalTenantEnabled: true, DefaultTenant: "global", PreferredTenants: []string{}}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("default tenancy = %+v, want %+v", got, want)
+		}
+		if _, stored, _ := tx.StoredTenancy(); stored {
+			t.Error("StoredTenancy reports stored settings before any PutTenancy")
 		}
 		return err
 	})
@@ -663,6 +666,9 @@ func TestTenancy(t *testing.T) {
 	view(t, st, func(tx *control.Tx) error {
 		got, err := tx.Tenancy()
 		want := control.Tenancy{MultitenancyEnabled: true, DefaultTenant: "stage", PreferredTenants: []string{}}
+		if _, stored, _ := tx.StoredTenancy(); !stored {
+			t.Error("StoredTenancy reports defaults after PutTenancy")
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("tenancy = %+v, want %+v", got, want)
 		}
