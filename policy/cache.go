@@ -5,8 +5,7 @@ import (
 	"sync"
 )
 
-// decisionKey identifies one decision. It is a comparable struct rather
-// than a concatenated string so a lookup does not allocate.
+// decisionKey identifies one tenant decision (Engine.Allowed).
 type decisionKey struct {
 	roles  string // Roles.key
 	user   string // set only when the decision depends on the user name
@@ -14,50 +13,55 @@ type decisionKey struct {
 	act    Action
 }
 
+func (k *decisionKey) hash(seed maphash.Seed) uint64 {
+	return maphash.String(seed, k.tenant) ^ maphash.String(seed, k.roles)
+}
+
 const cacheShards = 64
 
 // defaultCacheSize is the default bound on cached decisions.
 const defaultCacheSize = 1 << 18
 
-// decisionCache is a sharded map of decisions. A shard that reaches its
-// bound is dropped wholesale: simple, bounded, and cheap to refill since
-// the engine recomputes a decision in microseconds.
-type decisionCache struct {
+// decisionCache is a sharded map of decisions keyed by K, a comparable
+// struct rather than a concatenated string so a lookup does not allocate.
+// The caller hashes the key's most selective fields with the cache's seed
+// to pick the shard (a method call through a type parameter costs more
+// than a concrete one on the cached path). A shard that reaches its bound
+// is dropped wholesale: simple, bounded, and cheap to refill since the
+// engine recomputes a decision in microseconds.
+type decisionCache[K comparable] struct {
 	seed     maphash.Seed
 	perShard int
-	shards   [cacheShards]cacheShard
+	shards   [cacheShards]cacheShard[K]
 }
 
-type cacheShard struct {
+type cacheShard[K comparable] struct {
 	mu sync.RWMutex
-	m  map[decisionKey]bool
+	m  map[K]bool
 	_  [32]byte // keep hot shards on separate cache lines
 }
 
-func newDecisionCache(size int) *decisionCache {
+func newDecisionCache[K comparable](size int) *decisionCache[K] {
 	per := max(size/cacheShards, 1)
-	c := &decisionCache{seed: maphash.MakeSeed(), perShard: per}
+	c := &decisionCache[K]{seed: maphash.MakeSeed(), perShard: per}
 	for i := range c.shards {
-		c.shards[i].m = make(map[decisionKey]bool)
+		c.shards[i].m = make(map[K]bool)
 	}
 	return c
 }
 
-func (c *decisionCache) shard(k *decisionKey) *cacheShard {
-	h := maphash.String(c.seed, k.tenant) ^ maphash.String(c.seed, k.roles)
-	return &c.shards[h%cacheShards]
-}
-
-func (c *decisionCache) get(k decisionKey) (allowed, ok bool) {
-	s := c.shard(&k)
+// get returns the decision cached under k, whose hash is h.
+func (c *decisionCache[K]) get(k K, h uint64) (allowed, ok bool) {
+	s := &c.shards[h%cacheShards]
 	s.mu.RLock()
 	allowed, ok = s.m[k]
 	s.mu.RUnlock()
 	return allowed, ok
 }
 
-func (c *decisionCache) put(k decisionKey, allowed bool) {
-	s := c.shard(&k)
+// put caches a decision under k, whose hash is h.
+func (c *decisionCache[K]) put(k K, h uint64, allowed bool) {
+	s := &c.shards[h%cacheShards]
 	s.mu.Lock()
 	if len(s.m) >= c.perShard {
 		clear(s.m)
@@ -67,7 +71,7 @@ func (c *decisionCache) put(k decisionKey, allowed bool) {
 }
 
 // len returns the number of cached decisions (for tests).
-func (c *decisionCache) len() int {
+func (c *decisionCache[K]) len() int {
 	n := 0
 	for i := range c.shards {
 		s := &c.shards[i]

@@ -3,22 +3,20 @@ package policy
 import (
 	"cmp"
 	"fmt"
-	"hash/maphash"
-	"math/bits"
 	"slices"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 )
 
-// casbinModel is the access model every enforcer uses. The request subject
+// tenantModel is the access model of tenant decisions. The request subject
 // is a *request (the caller's role set and user name), not a string, so one
 // Enforce call answers for all of the caller's roles. A policy line whose
 // subject is AnySubject ("*") applies to every caller, roles or none; no
 // role may be called "*". The matcher holds the action hierarchy: a rule
 // granting admin covers every action, one granting write covers write and
 // read, one granting read covers read.
-const casbinModel = `
+const tenantModel = `
 [request_definition]
 r = sub, ten, act
 
@@ -41,16 +39,6 @@ var implicitRules = []rule{
 	{role: AnySubject, pat: pattern{raw: GlobalTenant}, act: Read},
 }
 
-// maxInlineWild is the largest number of wildcard rules copied into every
-// bucket.
-const maxInlineWild = 16
-
-// rulesPerBucket is the average number of exact-tenant rules per enforcer.
-// Casbin evaluates every rule of an enforcer in turn, so this (and the
-// number of wildcard rules) bounds the cost of an uncached decision
-// whatever the number of tenants.
-const rulesPerBucket = 8
-
 // request is the subject of a casbin request.
 type request struct {
 	roles []string // sorted
@@ -64,26 +52,16 @@ type rule struct {
 	act  Action
 }
 
-// decider holds the casbin enforcers of one policy generation.
-//
-// Casbin scans every policy line on each Enforce, so one enforcer holding
-// the rules of all tenants degrades linearly with their number. Rules on an
-// exact tenant name are therefore partitioned by a hash of the name into
-// buckets of about rulesPerBucket rules, each with its own enforcer. Rules
-// with wildcards or ${user.name} are copied into every bucket when there
-// are at most maxInlineWild of them, so a decision is one Enforce over a
-// handful of rules; when there are more they live in one more enforcer,
-// asked after the tenant's bucket.
+// decider holds the casbin enforcers of the tenant decisions of one
+// policy generation: rules on an exact tenant name are keyed by it, rules
+// with wildcards or ${user.name} are shared (see enforcerSet).
 type decider struct {
-	seed     maphash.Seed
-	mask     uint64
-	buckets  []*casbin.Enforcer // nil where a bucket has no rules
-	wild     *casbin.Enforcer   // nil when wildcard rules are inlined in the buckets
+	enforcerSet
 	patterns map[string]pattern // compiled wildcard patterns by raw text
 }
 
 func newDecider(roles map[string]Role) (*decider, error) {
-	base, err := model.NewModelFromString(casbinModel)
+	base, err := model.NewModelFromString(tenantModel)
 	if err != nil {
 		return nil, fmt.Errorf("policy: casbin model: %w", err)
 	}
@@ -91,43 +69,22 @@ func newDecider(roles map[string]Role) (*decider, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &decider{seed: maphash.MakeSeed(), patterns: map[string]pattern{}}
+	d := &decider{patterns: map[string]pattern{}}
+	keyed := make([]keyedLine, 0, len(exact))
+	for _, r := range exact {
+		keyed = append(keyed, keyedLine{key: r.pat.raw, line: r.line()})
+	}
+	var shared [][]string
 	for _, r := range wild {
 		d.patterns[r.pat.raw] = r.pat
+		shared = append(shared, r.line())
 	}
-	n := 1
-	if len(exact) > rulesPerBucket {
-		n = 1 << bits.Len(uint((len(exact)-1)/rulesPerBucket))
-	}
-	d.mask = uint64(n - 1)
-	perBucket := make([][][]string, n)
-	for _, r := range exact {
-		b := d.bucketOf(r.pat.raw)
-		perBucket[b] = append(perBucket[b], r.line())
-	}
-	var wildLines [][]string
-	for _, r := range wild {
-		wildLines = append(wildLines, r.line())
-	}
-	// With few wildcard rules, copy them into every bucket so a decision
-	// is a single Enforce; otherwise keep them in an enforcer of their own.
-	inline := len(wildLines) <= maxInlineWild
-	d.buckets = make([]*casbin.Enforcer, n)
-	for i, lines := range perBucket {
-		if inline {
-			lines = append(lines, wildLines...)
-		}
-		if len(lines) == 0 {
-			continue
-		}
-		if d.buckets[i], err = d.newEnforcer(base, lines); err != nil {
-			return nil, err
-		}
-	}
-	if !inline {
-		if d.wild, err = d.newEnforcer(base, wildLines); err != nil {
-			return nil, err
-		}
+	fns := map[string]func(...any) (any, error){"tenantMatch": d.tenantMatch, "hasRole": hasRole}
+	d.enforcerSet, err = newEnforcerSet(keyed, shared, func(lines [][]string) (*casbin.Enforcer, error) {
+		return newEnforcer(base, fns, lines, &request{}, "", Read.String())
+	})
+	if err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -192,43 +149,9 @@ func collectRules(roles map[string]Role) (exact, wild []rule, err error) {
 	return exact, wild, nil
 }
 
-func (d *decider) bucketOf(tenant string) uint64 {
-	return maphash.String(d.seed, tenant) & d.mask
-}
-
-// newEnforcer builds an enforcer over lines and runs one request through
-// it, so the matcher expression is compiled (and checked) now rather than
-// on the first real decision.
-func (d *decider) newEnforcer(base model.Model, lines [][]string) (*casbin.Enforcer, error) {
-	e, err := casbin.NewEnforcer(base.Copy())
-	if err != nil {
-		return nil, fmt.Errorf("policy: casbin enforcer: %w", err)
-	}
-	e.AddFunction("tenantMatch", d.tenantMatch)
-	e.AddFunction("hasRole", hasRole)
-	if _, err := e.AddPolicies(lines); err != nil {
-		return nil, fmt.Errorf("policy: casbin policies: %w", err)
-	}
-	if _, err := e.Enforce(&request{}, "", Read.String()); err != nil {
-		return nil, fmt.Errorf("policy: casbin matcher: %w", err)
-	}
-	return e, nil
-}
-
-// decide asks casbin whether req may act on tenant. Errors (which a fixed
-// model and validated policy should never produce) deny.
+// decide asks casbin whether req may act on tenant.
 func (d *decider) decide(req *request, tenant string, a Action) bool {
-	act := a.String()
-	if e := d.buckets[d.bucketOf(tenant)]; e != nil {
-		if ok, err := e.Enforce(req, tenant, act); err == nil && ok {
-			return true
-		}
-	}
-	if d.wild != nil {
-		ok, err := d.wild.Enforce(req, tenant, act)
-		return err == nil && ok
-	}
-	return false
+	return d.enforce(tenant, req, tenant, a.String())
 }
 
 // tenantMatch is the casbin function tenantMatch(r.ten, p.ten, r.sub).

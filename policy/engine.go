@@ -60,7 +60,7 @@ type state struct {
 	mappings  mappingIndex
 	templated map[string]bool // roles with a ${user.name} tenant pattern
 	decider   *decider
-	cache     *decisionCache // nil when caching is disabled
+	cache     *decisionCache[decisionKey] // nil when caching is disabled
 	intern    internTable
 }
 
@@ -126,7 +126,7 @@ func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, g
 		}
 	}
 	if !e.opts.noCache {
-		st.cache = newDecisionCache(e.opts.cacheSize)
+		st.cache = newDecisionCache[decisionKey](e.opts.cacheSize)
 	}
 	return st, nil
 }
@@ -204,8 +204,10 @@ func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
 	if r.needsUser || r.gen != st.gen {
 		k.user = r.user
 	}
+	var h uint64
 	if st.cache != nil {
-		if ok, hit := st.cache.get(k); hit {
+		h = k.hash(st.cache.seed)
+		if ok, hit := st.cache.get(k, h); hit {
 			return ok
 		}
 	}
@@ -216,7 +218,7 @@ func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
 	ok := st.decider.decide(&request{roles: names, user: r.user}, tenant, a)
 	if st.cache != nil {
 		k.tenant = strings.Clone(tenant) // the caller may reuse its memory
-		st.cache.put(k, ok)
+		st.cache.put(k, h, ok)
 	}
 	return ok
 }
