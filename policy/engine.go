@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/casbin/casbin/v2"
 )
 
 // Action is what a caller wants to do in a tenant.
@@ -62,6 +64,9 @@ type state struct {
 	decider   *decider
 	cache     *decisionCache[decisionKey] // nil when caching is disabled
 	intern    internTable
+
+	cluster      *casbin.Enforcer
+	clusterCache *decisionCache[clusterKey] // nil when caching is disabled
 }
 
 type options struct {
@@ -110,11 +115,16 @@ func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, g
 	if err != nil {
 		return nil, err
 	}
+	cluster, err := newClusterEnforcer(roles)
+	if err != nil {
+		return nil, err
+	}
 	st := &state{
 		gen:       gen,
 		mappings:  buildMappingIndex(mappings),
 		templated: map[string]bool{},
 		decider:   d,
+		cluster:   cluster,
 	}
 	for name, r := range roles {
 		for _, tp := range r.TenantPermissions {
@@ -127,6 +137,7 @@ func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, g
 	}
 	if !e.opts.noCache {
 		st.cache = newDecisionCache[decisionKey](e.opts.cacheSize)
+		st.clusterCache = newDecisionCache[clusterKey](min(e.opts.cacheSize, maxClusterCache))
 	}
 	return st, nil
 }
@@ -196,14 +207,14 @@ func (e *Engine) RolesForGroups(user string, backendRoles, groups []string) Role
 // A decision cached for the same roles, tenant and action is returned
 // without allocating.
 func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
+	return e.st.Load().allowed(r, tenant, a)
+}
+
+func (st *state) allowed(r Roles, tenant string, a Action) bool {
 	if r.gen == 0 || !a.valid() {
 		return false // not from RolesFor, or not an action
 	}
-	st := e.st.Load()
-	k := decisionKey{roles: r.key, tenant: tenant, act: a}
-	if r.needsUser || r.gen != st.gen {
-		k.user = r.user
-	}
+	k := decisionKey{roles: r.key, user: st.userKey(r), tenant: tenant, act: a}
 	var h uint64
 	if st.cache != nil {
 		h = k.hash(st.cache.seed)
@@ -211,16 +222,22 @@ func (e *Engine) Allowed(r Roles, tenant string, a Action) bool {
 			return ok
 		}
 	}
-	var names []string
-	if r.set != nil {
-		names = r.set.names
-	}
-	ok := st.decider.decide(&request{roles: names, user: r.user}, tenant, a)
+	ok := st.decider.decide(&request{roles: r.names(), user: r.user}, tenant, a)
 	if st.cache != nil {
 		k.tenant = strings.Clone(tenant) // the caller may reuse its memory
 		st.cache.put(k, h, ok)
 	}
 	return ok
+}
+
+// userKey returns the user part of a cache key for r: the user name when
+// decisions about r may depend on it (some role of r uses ${user.name}, or
+// r comes from another generation, whose roles may differ), else "".
+func (st *state) userKey(r Roles) string {
+	if r.needsUser || r.gen != st.gen {
+		return r.user
+	}
+	return ""
 }
 
 // Tenants returns, for each of the given tenant names the caller may read,

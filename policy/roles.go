@@ -56,6 +56,14 @@ func (r Roles) Len() int {
 	return len(r.set.names)
 }
 
+// names returns the sorted role names without copying them.
+func (r Roles) names() []string {
+	if r.set == nil {
+		return nil
+	}
+	return r.set.names
+}
+
 // User returns the user name the roles were computed for.
 func (r Roles) User() string { return r.user }
 
