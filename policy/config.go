@@ -255,6 +255,19 @@ func validateRole(r Role) error {
 				r.Name, unsupported, i)
 		}
 	}
+	for i, ip := range r.IndexPermissions {
+		for _, a := range ip.AllowedActions {
+			if _, ok := indexActionGroups[a]; !ok {
+				return invalidf("role %q: index_permissions[%d]: unknown action %q (want %s)",
+					r.Name, i, a, indexActionNames)
+			}
+		}
+		for _, p := range ip.IndexPatterns {
+			if _, err := compilePattern("index", p); err != nil {
+				return invalidf("role %q: index_permissions[%d]: %v", r.Name, i, err)
+			}
+		}
+	}
 	for i, tp := range r.TenantPermissions {
 		for _, a := range tp.AllowedActions {
 			if tenantAction(a) == 0 {
@@ -263,7 +276,7 @@ func validateRole(r Role) error {
 			}
 		}
 		for _, p := range tp.TenantPatterns {
-			if _, err := compilePattern(p); err != nil {
+			if _, err := compilePattern("tenant", p); err != nil {
 				return invalidf("role %q: tenant_permissions[%d]: %v", r.Name, i, err)
 			}
 		}

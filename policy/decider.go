@@ -43,6 +43,9 @@ var implicitRules = []rule{
 type request struct {
 	roles []string // sorted
 	user  string
+	// readable reports whether the caller may read a tenant; set for
+	// index decisions only (see canRead).
+	readable func(tenant string) bool
 }
 
 // rule is one casbin policy line: role may act on tenants matching pat.
@@ -122,7 +125,7 @@ func collectRules(roles map[string]Role) (exact, wild []rule, err error) {
 		}
 	}
 	for k, act := range grants {
-		pat, err := compilePattern(k.pat)
+		pat, err := compilePattern("tenant", k.pat)
 		if err != nil {
 			return nil, nil, invalidf("role %q: %v", k.role, err)
 		}

@@ -60,13 +60,15 @@ type Engine struct {
 type state struct {
 	gen       uint64
 	mappings  mappingIndex
-	templated map[string]bool // roles with a ${user.name} tenant pattern
+	templated map[string]bool // roles with a ${user.name} tenant or index pattern
 	decider   *decider
 	cache     *decisionCache[decisionKey] // nil when caching is disabled
 	intern    internTable
 
 	cluster      *casbin.Enforcer
 	clusterCache *decisionCache[clusterKey] // nil when caching is disabled
+	index        *indexDecider
+	indexCache   *decisionCache[indexKey] // nil when caching is disabled
 }
 
 type options struct {
@@ -119,18 +121,29 @@ func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, g
 	if err != nil {
 		return nil, err
 	}
+	index, err := newIndexDecider(roles)
+	if err != nil {
+		return nil, err
+	}
 	st := &state{
 		gen:       gen,
 		mappings:  buildMappingIndex(mappings),
 		templated: map[string]bool{},
 		decider:   d,
 		cluster:   cluster,
+		index:     index,
+	}
+	templated := func(p string) bool {
+		return strings.Contains(p, userVar) || strings.Contains(p, userVarAlt)
 	}
 	for name, r := range roles {
 		for _, tp := range r.TenantPermissions {
-			if slices.ContainsFunc(tp.TenantPatterns, func(p string) bool {
-				return strings.Contains(p, userVar) || strings.Contains(p, userVarAlt)
-			}) {
+			if slices.ContainsFunc(tp.TenantPatterns, templated) {
+				st.templated[name] = true
+			}
+		}
+		for _, ip := range r.IndexPermissions {
+			if slices.ContainsFunc(ip.IndexPatterns, templated) {
 				st.templated[name] = true
 			}
 		}
@@ -138,6 +151,7 @@ func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, g
 	if !e.opts.noCache {
 		st.cache = newDecisionCache[decisionKey](e.opts.cacheSize)
 		st.clusterCache = newDecisionCache[clusterKey](min(e.opts.cacheSize, maxClusterCache))
+		st.indexCache = newDecisionCache[indexKey](min(e.opts.cacheSize, maxIndexCache))
 	}
 	return st, nil
 }

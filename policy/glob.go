@@ -13,7 +13,7 @@ const (
 	userVarAlt = "${user_name}"
 )
 
-// pattern is a compiled tenant pattern.
+// pattern is a compiled tenant or index pattern.
 type pattern struct {
 	raw   string // with userVarAlt rewritten to userVar
 	templ bool   // contains userVar
@@ -23,14 +23,16 @@ type pattern struct {
 // exact reports whether the pattern matches exactly one literal name.
 func (p pattern) exact() bool { return !p.templ && !p.wild }
 
-func compilePattern(s string) (pattern, error) {
+// compilePattern compiles a tenant or index pattern; kind ("tenant" or
+// "index") names it in errors.
+func compilePattern(kind, s string) (pattern, error) {
 	if s == "" {
-		return pattern{}, fmt.Errorf("empty tenant pattern")
+		return pattern{}, fmt.Errorf("empty %s pattern", kind)
 	}
 	raw := strings.ReplaceAll(s, userVarAlt, userVar)
 	rest := strings.ReplaceAll(raw, userVar, "")
 	if strings.Contains(rest, "${") {
-		return pattern{}, fmt.Errorf("tenant pattern %q: unsupported variable (only %s is supported)", s, userVar)
+		return pattern{}, fmt.Errorf("%s pattern %q: unsupported variable (only %s is supported)", kind, s, userVar)
 	}
 	return pattern{
 		raw:   raw,
