@@ -45,10 +45,15 @@ const AllAccess = "all_access"
 // configVersion is the only config_version accepted in _meta.
 const configVersion = 2
 
-// Role is one entry of roles.yml. Only TenantPermissions take part in
-// decisions; ClusterPermissions and IndexPermissions are parsed and kept
-// but not enforced yet. Restrictions tenantgate cannot honour (dls, fls,
-// masked_fields) are refused rather than ignored.
+// Role is one entry of roles.yml (or of the control plane's roles).
+// TenantPermissions decide which tenants a caller may read, write or
+// administer (Engine.Allowed); ClusterPermissions which admin APIs it may
+// use (Engine.ClusterAllowed); IndexPermissions which indices it may
+// additionally write or manage in tenants where the role applies
+// (Engine.IndexAllowed). Restrictions tenantgate cannot honour (dls, fls,
+// masked_fields) are refused rather than ignored. A role with Tenant set
+// is tenant-scoped: it belongs to that tenant and grants nothing outside
+// it.
 type Role struct {
 	// Name is the key of the role in roles.yml.
 	Name string `yaml:"-" json:"-"`
@@ -67,23 +72,33 @@ type Role struct {
 	// Conversely a role whose name contains '@' must have Tenant set to
 	// the part after the last '@'.
 	Tenant string `yaml:"tenant,omitempty" json:"tenant,omitempty"`
-	// ClusterPermissions are cluster-level action groups (not enforced).
+	// ClusterPermissions are cluster permissions (the Cluster constants,
+	// such as "restapi:admin/tenants"), patterns of them ("*",
+	// "restapi:admin/*") or "cluster_all"; see Engine.ClusterAllowed.
+	// Other names are kept and match only themselves.
 	ClusterPermissions []string `yaml:"cluster_permissions" json:"cluster_permissions"`
-	// IndexPermissions are per-index grants (not enforced).
+	// IndexPermissions are per-index grants, additive to the tenant
+	// permissions; see Engine.IndexAllowed.
 	IndexPermissions []IndexPermission `yaml:"index_permissions" json:"index_permissions"`
-	// TenantPermissions grant read or read-write on tenants.
+	// TenantPermissions grant read, read-write or admin on tenants.
 	TenantPermissions []TenantPermission `yaml:"tenant_permissions" json:"tenant_permissions"`
 }
 
-// IndexPermission is one entry of a role's index_permissions. tenantgate
-// parses IndexPatterns and AllowedActions but does not enforce them yet.
-// Dls, Fls and MaskedFields must be empty: a role that sets one is refused
-// with ErrInvalid, so nobody believes documents are restricted when they
-// are not.
+// IndexPermission is one entry of a role's index_permissions: it grants
+// AllowedActions on the indices matching IndexPatterns, in the tenants
+// where its role applies (see Engine.IndexAllowed). Dls, Fls and
+// MaskedFields must be empty: a role that sets one is refused with
+// ErrInvalid, so nobody believes documents are restricted when they are
+// not.
 type IndexPermission struct {
-	// IndexPatterns are the indices the grant covers.
+	// IndexPatterns are the (logical) index names the grant covers, with
+	// the wildcards "*" and "?" and the variable "${user.name}".
 	IndexPatterns []string `yaml:"index_patterns" json:"index_patterns"`
-	// AllowedActions are index action groups ("read", "crud", …).
+	// AllowedActions are index action groups: "read" (IndexRead),
+	// "write" (IndexWrite and IndexDelete), "delete" (IndexDelete),
+	// "crud" (read, write and delete), "manage" (IndexManage), and "*"
+	// or "indices_all" (everything). Other names are refused with
+	// ErrInvalid.
 	AllowedActions []string `yaml:"allowed_actions" json:"allowed_actions"`
 	// Dls is a document-level security query. Not supported: must be
 	// empty.

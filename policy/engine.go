@@ -44,11 +44,14 @@ func (a Action) String() string {
 // valid reports whether a is one of Read, Write and Admin.
 func (a Action) valid() bool { return a >= Read && a <= Admin }
 
-// Engine decides which tenants a caller may read or write. It maps users to
-// security roles (roles_mapping.yml) and asks casbin whether one of those
-// roles has a tenant permission (roles.yml) covering the tenant; decisions
-// are cached. An Engine is safe for concurrent use; Replace swaps the whole
-// policy atomically.
+// Engine decides what a caller may do: which tenants it may read, write
+// or administer (Allowed, Tenants), which cluster permissions it holds
+// (ClusterAllowed) and which indices index permissions let it use
+// (IndexAllowed). It maps users to security roles (roles_mapping.yml,
+// RolesFor and RolesForGroups) and asks casbin whether one of those roles
+// has a permission (roles.yml) covering the request; decisions are cached.
+// An Engine is safe for concurrent use; Replace swaps the whole policy
+// atomically.
 type Engine struct {
 	mu   sync.Mutex // serializes Replace
 	st   atomic.Pointer[state]
@@ -86,10 +89,10 @@ func withoutCache() option { return func(o *options) { o.noCache = true } }
 func withCacheSize(n int) option { return func(o *options) { o.cacheSize = n } }
 
 // New builds an Engine from parsed roles and role mappings (see ParseRoles
-// and ParseRoleMappings). The reserved role all_access grants read-write on
-// every tenant even when roles does not define it. Invalid roles and
-// mappings (including those ParseRoles and ParseRoleMappings refuse) are
-// errors wrapping ErrInvalid.
+// and ParseRoleMappings). The reserved role all_access is admin of every
+// tenant and holds every cluster and index permission even when roles
+// does not define it. Invalid roles and mappings (including those
+// ParseRoles and ParseRoleMappings refuse) are errors wrapping ErrInvalid.
 func New(roles map[string]Role, mappings map[string]RoleMapping) (*Engine, error) {
 	return newEngine(roles, mappings)
 }
@@ -156,9 +159,12 @@ func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, g
 	return st, nil
 }
 
-// Replace swaps in a new policy atomically. Decisions already cached are
-// dropped; Roles computed before should be recomputed with RolesFor (see
-// Generation). On error the current policy stays in force.
+// Replace swaps in a new policy atomically; the control plane calls it
+// after every change to roles or mappings. It validates like New (tenant,
+// cluster and index permissions, tenant-scoped roles, mappings). Decisions
+// already cached are dropped; Roles computed before should be recomputed
+// with RolesFor or RolesForGroups (see Generation). On error the current
+// policy stays in force.
 func (e *Engine) Replace(roles map[string]Role, mappings map[string]RoleMapping) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -10,7 +10,9 @@ import (
 var (
 	// ErrInvalid means a roles or roles-mapping file (or a Role built in
 	// code) is malformed: a bad _meta section, an unknown key, an unknown
-	// tenant action or an unsupported pattern variable.
+	// tenant or index action, an unsupported pattern variable, an
+	// unsupported restriction, or a tenant-scoped role that breaks the
+	// rules of Role.Tenant. The message names the role.
 	ErrInvalid = errors.New("invalid security configuration")
 )
 
