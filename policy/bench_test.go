@@ -222,3 +222,89 @@ func TestHeapPer100kTenants(t *testing.T) {
 	t.Logf("100000 tenants: build %v, %d enforcers, heap %d MiB", build, len(e.st.Load().decider.buckets), (after.HeapAlloc-before.HeapAlloc)>>20)
 	runtime.KeepAlive(e)
 }
+
+// BenchmarkIndexAllowed measures one index-permission decision
+// (Engine.IndexAllowed) over 1,000 tenants, each with a reader role and a
+// tenant-scoped role granting crud on "ops-*", plus a shared role granting
+// write on "logs-*" wherever its holder may read. Decisions cycle through
+// a write in the caller's own tenant through the tenant-scoped role
+// (allowed), the same in the next tenant (denied) and a write on a logs
+// index through the shared role (allowed). One op is one decision.
+func BenchmarkIndexAllowed(b *testing.B) {
+	const n = 1000
+	roles := map[string]Role{}
+	mappings := map[string]RoleMapping{}
+	for i := range n {
+		t := "tenant_" + strconv.Itoa(i)
+		roles[t+"_r"] = Role{TenantPermissions: []TenantPermission{{TenantPatterns: []string{t}, AllowedActions: []string{TenantRead}}}}
+		mappings[t+"_r"] = RoleMapping{Users: []string{"user_" + strconv.Itoa(i)}}
+		roles["ops@"+t] = Role{Tenant: t, IndexPermissions: []IndexPermission{{IndexPatterns: []string{"ops-*"}, AllowedActions: []string{"crud"}}}}
+		mappings["ops@"+t] = RoleMapping{Users: []string{"user_" + strconv.Itoa(i)}}
+	}
+	roles["logs"] = Role{IndexPermissions: []IndexPermission{{IndexPatterns: []string{"logs-*"}, AllowedActions: []string{"write"}}}}
+	mappings["logs"] = RoleMapping{Users: []string{"*"}}
+	type req struct {
+		r             Roles
+		tenant, index string
+		want          bool
+	}
+	for _, mode := range []string{"cached", "uncached"} {
+		b.Run(mode, func(b *testing.B) {
+			var opts []option
+			if mode == "uncached" {
+				opts = append(opts, withoutCache())
+			}
+			e, err := newEngine(roles, mappings, opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			var rs []req
+			for len(rs) < 3000 {
+				i := rng.IntN(n)
+				r := e.RolesFor("user_"+strconv.Itoa(i), nil)
+				own, next := "tenant_"+strconv.Itoa(i), "tenant_"+strconv.Itoa((i+1)%n)
+				rs = append(rs, req{r, own, "ops-1", true}, req{r, next, "ops-1", false}, req{r, own, "logs-" + strconv.Itoa(i%10), true})
+			}
+			for _, q := range rs {
+				if e.IndexAllowed(q.r, q.tenant, q.index, IndexWrite) != q.want {
+					b.Fatalf("wrong decision for %+v", q)
+				}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				q := &rs[i%len(rs)]
+				e.IndexAllowed(q.r, q.tenant, q.index, IndexWrite)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkClusterAllowed measures one cluster-permission decision
+// (Engine.ClusterAllowed) for a caller whose role grants
+// "restapi:admin/*", cached and uncached. One op is one decision.
+func BenchmarkClusterAllowed(b *testing.B) {
+	roles := map[string]Role{"security": {ClusterPermissions: []string{"restapi:admin/*"}}}
+	mappings := map[string]RoleMapping{"security": {Users: []string{"sec"}}}
+	for _, mode := range []string{"cached", "uncached"} {
+		b.Run(mode, func(b *testing.B) {
+			var opts []option
+			if mode == "uncached" {
+				opts = append(opts, withoutCache())
+			}
+			e, err := newEngine(roles, mappings, opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := e.RolesFor("sec", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				if !e.ClusterAllowed(r, ClusterRoles) {
+					b.Fatal("denied")
+				}
+			}
+		})
+	}
+}
