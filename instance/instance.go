@@ -9,9 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/tenantgate/tenantgate/admin"
+	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/config"
+	"github.com/tenantgate/tenantgate/control"
 	"github.com/tenantgate/tenantgate/gateway"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/index/bleve"
@@ -25,20 +30,36 @@ type Instance struct {
 	Gateway *gateway.Server
 	Index   *index.Service
 	Policy  *policy.Engine
+	// Admin applies administrative changes to the control-plane store.
+	Admin *admin.Service
+	// Store is the control-plane store (control.db under data_dir).
+	Store *control.Store
+	// Trail is the audit trail, in the control-plane store.
+	Trail *audit.Trail
 
 	backend *bleve.Backend
 	catalog *index.Catalog
 	log     *slog.Logger
+	opts    Options
+	wg      sync.WaitGroup
+}
+
+// Options are test and embedding hooks; the zero Options is what the
+// tenantgate binary runs with.
+type Options struct {
+	// Clock replaces time.Now for tenant retention, token expiry and audit
+	// times.
+	Clock func() time.Time
+	// WrapAppender, when set, wraps the audit appender every change writes
+	// its record through, to stand for an audit store that refuses writes.
+	WrapAppender func(audit.Appender) audit.Appender
 }
 
 // Security holds the parsed security files.
-type Security struct {
-	Tenants  map[string]tenants.Tenant
-	Roles    map[string]policy.Role
-	Mappings map[string]policy.RoleMapping
-}
+type Security = control.Security
 
-// LoadSecurity reads tenants.yml, roles.yml and roles_mapping.yml from dir.
+// LoadSecurity reads tenants.yml, roles.yml and roles_mapping.yml from
+// dir, and internal_users.yml when it exists.
 func LoadSecurity(dir string) (Security, error) {
 	var s Security
 	read := func(name string) ([]byte, error) {
@@ -67,31 +88,49 @@ func LoadSecurity(dir string) (Security, error) {
 	if s.Mappings, err = policy.ParseRoleMappings(raw); err != nil {
 		return s, fmt.Errorf("roles_mapping.yml: %w", err)
 	}
+	raw, err = os.ReadFile(filepath.Join(dir, "internal_users.yml"))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return s, fmt.Errorf("security_dir: %w", err)
+	}
+	if s.Users, err = control.ParseInternalUsers(raw); err != nil {
+		return s, fmt.Errorf("internal_users.yml: %w", err)
+	}
 	return s, nil
 }
 
 // checkDefaultTenant refuses a default tenant that is not declared, so a
 // typo does not turn every request without a tenant into a 403.
-func checkDefaultTenant(mt config.Multitenancy, declared map[string]tenants.Tenant) error {
-	switch d := strings.ToLower(mt.DefaultTenant); d {
+func checkDefaultTenant(mt tenants.Settings, reg *tenants.Registry) error {
+	switch d := strings.ToLower(mt.Default); d {
 	case "", tenants.Global, tenants.GlobalAlias, tenants.Private, tenants.PrivateAlias:
 		if !mt.Enabled && d != "" && d != tenants.Global && d != tenants.GlobalAlias {
-			return fmt.Errorf("multitenancy.default_tenant: [%s] needs multitenancy.enabled", mt.DefaultTenant)
+			return fmt.Errorf("multitenancy.default_tenant: [%s] needs multitenancy.enabled", mt.Default)
 		}
 		return nil
 	}
 	if !mt.Enabled {
-		return fmt.Errorf("multitenancy.default_tenant: [%s] needs multitenancy.enabled", mt.DefaultTenant)
+		return fmt.Errorf("multitenancy.default_tenant: [%s] needs multitenancy.enabled", mt.Default)
 	}
-	if _, ok := declared[mt.DefaultTenant]; !ok {
-		return fmt.Errorf("multitenancy.default_tenant: tenant [%s] is not declared in tenants.yml", mt.DefaultTenant)
+	if _, ok := reg.Get(mt.Default); !ok {
+		return fmt.Errorf("multitenancy.default_tenant: tenant [%s] does not exist (declare it in tenants.yml or create it)", mt.Default)
 	}
 	return nil
 }
 
 // Open builds an instance from a validated configuration. Close releases
 // it.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (inst *Instance, err error) {
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Instance, error) {
+	return OpenWith(ctx, cfg, log, Options{})
+}
+
+// OpenWith is Open with hooks (Options).
+func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (inst *Instance, err error) {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -102,10 +141,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (inst *Insta
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDefaultTenant(cfg.Multitenancy, sec.Tenants); err != nil {
+	// The files are checked here, before anything is opened; the engine
+	// itself is loaded from the control-plane store below.
+	if _, err := policy.New(sec.Roles, sec.Mappings); err != nil {
 		return nil, err
 	}
-	engine, err := policy.New(sec.Roles, sec.Mappings)
+	engine, err := policy.New(nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -127,35 +168,67 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (inst *Insta
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "indices"), 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
-	inst = &Instance{Config: cfg, Policy: engine, log: log}
+	inst = &Instance{Config: cfg, Policy: engine, log: log, opts: opts}
+	opened := inst
 	defer func() {
 		if err != nil {
-			inst.Close()
+			opened.Close()
 		}
 	}()
+	if inst.Store, err = control.Open(filepath.Join(cfg.DataDir, "control.db")); err != nil {
+		return nil, err
+	}
+	if inst.Trail, err = audit.NewTrail(inst.Store.DB(), audit.Options{Logger: log, Clock: opts.Clock}); err != nil {
+		return nil, err
+	}
+	if err := inst.applySecurity(sec); err != nil {
+		return nil, err
+	}
 	inst.backend, err = bleve.New(filepath.Join(cfg.DataDir, "indices"), bleve.Options{
 		MaxOpen: cfg.Index.MaxOpen, IdleClose: cfg.Index.IdleClose, Logger: log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	inst.catalog, err = index.OpenCatalog(filepath.Join(cfg.DataDir, "catalog.db"))
-	if err != nil {
+	if n, err := index.MoveCatalog(inst.Store.DB(), filepath.Join(cfg.DataDir, "catalog.db")); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.Info("moved the index catalog into control.db", "records", n)
+	}
+	if inst.catalog, err = index.NewCatalog(inst.Store.DB()); err != nil {
 		return nil, err
 	}
 	inst.Index, err = index.NewService(ctx, inst.backend, inst.catalog, log)
 	if err != nil {
 		return nil, err
 	}
+	mt := cfg.Multitenancy
 	resolver := tenants.NewResolver(tenants.Settings{
-		Enabled:       cfg.Multitenancy.Enabled,
-		EnableGlobal:  cfg.Multitenancy.EnableGlobal,
-		EnablePrivate: cfg.Multitenancy.EnablePrivate,
-		Default:       cfg.Multitenancy.DefaultTenant,
-		Preferred:     cfg.Multitenancy.Preferred,
-	}, tenants.NewRegistry(sec.Tenants))
+		Enabled: mt.Enabled, EnableGlobal: mt.EnableGlobal, EnablePrivate: mt.EnablePrivate,
+		Default: mt.DefaultTenant, Preferred: mt.Preferred,
+	}, tenants.NewRegistry(nil))
+	var appender audit.Appender = inst.Trail
+	if opts.WrapAppender != nil {
+		appender = opts.WrapAppender(appender)
+	}
+	inst.Admin, err = admin.New(admin.Options{
+		Store: inst.Store, Trail: inst.Trail, Appender: appender, Policy: engine, Resolver: resolver,
+		Index: inst.Index, Clock: opts.Clock, Retention: cfg.Tenants.Retention,
+		FailClosed: cfg.Audit.FailClosed, BcryptCost: cfg.Auth.Passwords.BcryptCost, Logger: log,
+		Defaults: control.Tenancy{
+			MultitenancyEnabled: mt.Enabled, PrivateTenantEnabled: mt.EnablePrivate, GlobalTenantEnabled: mt.EnableGlobal,
+			DefaultTenant: mt.DefaultTenant, PreferredTenants: mt.Preferred,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDefaultTenant(resolver.Settings(), resolver.Registry()); err != nil {
+		return nil, err
+	}
 	inst.Gateway, err = gateway.New(gateway.Deps{
 		Config: cfg, Auth: verifier, Policy: engine, Resolver: resolver, Index: inst.Index, Logger: log,
+		Admin: inst.Admin, Trail: inst.Trail,
 	})
 	if err != nil {
 		return nil, err
@@ -163,13 +236,56 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (inst *Insta
 	return inst, nil
 }
 
-// Run serves until ctx is done, then drains in-flight requests. ready, if
-// set, is called with the listening address.
-func (i *Instance) Run(ctx context.Context, ready func(net.Addr)) error {
-	return i.Gateway.Run(ctx, ready)
+// applySecurity applies the security files to the control-plane store,
+// with an audit record when anything changed.
+func (i *Instance) applySecurity(sec Security) error {
+	now := i.opts.Clock()
+	return i.Store.Update(func(tx *control.Tx) error {
+		n, err := tx.ApplyFiles(sec, now)
+		if err != nil || n == 0 {
+			return err
+		}
+		i.log.Info("applied the security files", "changes", n, "dir", i.Config.SecurityDir)
+		return i.Trail.AppendTx(tx.Bolt(), &audit.Record{Time: now, Actor: "tenantgate", Action: "security.apply",
+			Target: i.Config.SecurityDir, Outcome: audit.OutcomeSuccess, Reason: fmt.Sprintf("%d changes from the security files", n)})
+	})
 }
 
-// Close closes the indices and the catalog.
+// Run serves until ctx is done, then drains in-flight requests. ready, if
+// set, is called with the listening address. Meanwhile it purges deleted
+// tenants past their retention and stores API tokens' last use.
+func (i *Instance) Run(ctx context.Context, ready func(net.Addr)) error {
+	bg, stop := context.WithCancel(ctx)
+	i.wg.Add(2)
+	go func() {
+		defer i.wg.Done()
+		i.Admin.RunPurger(bg, i.Config.Tenants.PurgeInterval)
+	}()
+	go func() {
+		defer i.wg.Done()
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				if err := i.Admin.FlushLastUsed(); err != nil {
+					i.log.Error("storing API token use", "err", err)
+				}
+			}
+		}
+	}()
+	err := i.Gateway.Run(ctx, ready)
+	stop()
+	i.wg.Wait()
+	if ferr := i.Admin.FlushLastUsed(); ferr != nil {
+		i.log.Error("storing API token use", "err", ferr)
+	}
+	return err
+}
+
+// Close closes the indices, the audit trail and the control-plane store.
 func (i *Instance) Close() error {
 	var errs []error
 	if i.backend != nil {
@@ -177,6 +293,12 @@ func (i *Instance) Close() error {
 	}
 	if i.catalog != nil {
 		errs = append(errs, i.catalog.Close())
+	}
+	if i.Trail != nil {
+		errs = append(errs, i.Trail.Close())
+	}
+	if i.Store != nil {
+		errs = append(errs, i.Store.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,145 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"slices"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+
+	"github.com/tenantgate/tenantgate/control"
+	"github.com/tenantgate/tenantgate/policy"
+	"github.com/tenantgate/tenantgate/tenants"
+)
+
+// SecurityTenant is a tenant in OpenSearch Security's REST form
+// (GET /_plugins/_security/api/tenants).
+type SecurityTenant struct {
+	Description string `json:"description"`
+	Reserved    bool   `json:"reserved"`
+	Hidden      bool   `json:"hidden"`
+	Static      bool   `json:"static"`
+}
+
+// SecurityTenantOf returns t in OpenSearch Security's REST form.
+func SecurityTenantOf(t control.Tenant) SecurityTenant {
+	return SecurityTenant{Description: t.Description, Reserved: t.Reserved, Hidden: t.Hidden, Static: t.Static}
+}
+
+// PutSecurityTenant creates tenant id or changes its description, as
+// PUT /_plugins/_security/api/tenants/{name} does, and reports whether
+// it created it. A new tenant gets its Admin role as with CreateTenant.
+func (s *Service) PutSecurityTenant(a Actor, id, description string) (created bool, err error) {
+	var exists bool
+	err = s.o.Store.View(func(tx *control.Tx) error {
+		t, err := tx.Tenant(id)
+		exists = err == nil && t.DeletedAt == nil
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if !exists {
+		_, err = s.CreateTenant(a, TenantInput{ID: id, Description: description})
+		return err == nil, err
+	}
+	_, err = s.UpdateTenant(a, id, nil, &description)
+	return false, err
+}
+
+// PatchTenants applies an RFC 6902 JSON Patch to the tenants in
+// OpenSearch Security's form ({"name": {"description": …}}), as PATCH
+// /_plugins/_security/api/tenants does: "add" creates a tenant, "remove"
+// deletes one (softly), "replace" of a description updates it. All of it
+// happens in one transaction, or none of it. It needs
+// restapi:admin/tenants.
+func (s *Service) PatchTenants(a Actor, patch []byte) error {
+	ch := change{action: "tenant.patch", target: "tenants"}
+	if !s.can(a, policy.ClusterTenants) {
+		return s.deny(a, ch, noPermission(policy.ClusterTenants, a.Name))
+	}
+	ops, err := jsonpatch.DecodePatch(patch)
+	if err != nil {
+		return s.deny(a, ch, errorf(ErrInvalid, "invalid JSON Patch: %v", err))
+	}
+	return s.mutate(a, ch, func(tx *control.Tx) (any, any, error) {
+		all, err := tx.Tenants()
+		if err != nil {
+			return nil, nil, err
+		}
+		current := map[string]control.Tenant{}
+		doc := map[string]SecurityTenant{}
+		for _, t := range all {
+			if t.DeletedAt != nil || (t.Hidden && !a.Superadmin) {
+				continue
+			}
+			current[t.ID] = t
+			doc[t.ID] = SecurityTenantOf(t)
+		}
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return nil, nil, err
+		}
+		patched, err := ops.Apply(raw)
+		if err != nil {
+			return nil, nil, errorf(ErrInvalid, "JSON Patch does not apply: %v", err)
+		}
+		var entries map[string]json.RawMessage
+		if err := json.Unmarshal(patched, &entries); err != nil {
+			return nil, nil, errorf(ErrInvalid, "the patched tenants are not an object: %v", err)
+		}
+		next := map[string]SecurityTenant{}
+		for name, v := range entries {
+			var st SecurityTenant
+			dec := json.NewDecoder(bytes.NewReader(v))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&st); err != nil {
+				return nil, nil, errorf(ErrInvalid, "tenant [%s]: %v", name, err)
+			}
+			next[name] = st
+		}
+		now := s.o.Clock().UTC()
+		for _, name := range slices.Sorted(maps.Keys(current)) {
+			t := current[name]
+			st, kept := next[name]
+			switch {
+			case !kept:
+				if t.Reserved {
+					return nil, nil, reserved(name)
+				}
+				if s.Tenancy().DefaultTenant == name {
+					return nil, nil, errorf(ErrConflict, "tenant [%s] is the default_tenant; change tenancy/config first", name)
+				}
+				t.DeletedAt, t.DeletedBy, t.Updated = &now, a.Name, now
+			case st == SecurityTenantOf(t):
+				continue
+			case t.Reserved:
+				return nil, nil, reserved(name)
+			case st.Reserved != t.Reserved || st.Hidden != t.Hidden || st.Static != t.Static:
+				return nil, nil, errorf(ErrInvalid, "tenant [%s]: reserved, hidden and static cannot be changed through the API", name)
+			default:
+				t.Description, t.Updated = st.Description, now
+			}
+			if err := tx.PutTenant(t); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(next)) {
+			if _, ok := current[name]; ok {
+				continue
+			}
+			st := next[name]
+			if st.Reserved || st.Hidden || st.Static {
+				return nil, nil, errorf(ErrInvalid, "tenant [%s]: reserved, hidden and static cannot be set through the API", name)
+			}
+			if err := tenants.ValidateID(name); err != nil {
+				return nil, nil, idError(err)
+			}
+			if _, _, err := s.createTenantTx(tx, a, TenantInput{ID: name, Description: st.Description}); err != nil {
+				return nil, nil, err
+			}
+		}
+		return doc, next, nil
+	})
+}
