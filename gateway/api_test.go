@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -537,7 +538,9 @@ func TestTenancyConfig(t *testing.T) {
 	s := testserver.Start(t, func(c *config.Config) { c.Multitenancy.Preferred = []string{"executive", "analysts"} })
 	r := s.Do(t, "GET", "/_plugins/_security/api/tenancy/config", testserver.Token(t, "carol"), "", nil)
 	mustStatus(t, r, 200)
-	if string(r.Body) != `{"default_tenant":"global","global_tenant_enabled":true,"multitenancy_enabled":true,"preferred_tenants":["executive","analysts"],"private_tenant_enabled":true}` {
+	want := map[string]any{"default_tenant": "global", "global_tenant_enabled": true, "multitenancy_enabled": true,
+		"preferred_tenants": []any{"executive", "analysts"}, "private_tenant_enabled": true}
+	if got := r.JSON(t); !reflect.DeepEqual(got, want) {
 		t.Fatalf("tenancy config: %s", r.Body)
 	}
 	mustStatus(t, s.Do(t, "GET", "/_plugins/_security/api/tenancy/config", "", "", nil), 401)

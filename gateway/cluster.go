@@ -300,22 +300,3 @@ func formatBytes(n, unit uint64) string {
 	}
 	return strconv.FormatUint(n/unit, 10)
 }
-
-// handleTenancyConfig answers GET /_plugins/_security/api/tenancy/config
-// (read-only for now; changing it at run time comes with tenant
-// administration): OpenSearch's fields plus preferred_tenants, the order
-// OpenSearch Dashboards' tenant switcher follows.
-func (s *Server) handleTenancyConfig(c *fiber.Ctx) error {
-	set := s.resolver.Settings()
-	preferred := set.Preferred
-	if preferred == nil {
-		preferred = []string{}
-	}
-	return c.JSON(fiber.Map{
-		"multitenancy_enabled":   set.Enabled,
-		"private_tenant_enabled": set.EnablePrivate,
-		"global_tenant_enabled":  set.EnableGlobal,
-		"default_tenant":         set.Default,
-		"preferred_tenants":      preferred,
-	})
-}

@@ -10,6 +10,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"github.com/tenantgate/tenantgate/admin"
+	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/dashboards"
 	"github.com/tenantgate/tenantgate/index"
@@ -37,6 +39,11 @@ func badRequest(typ, format string, args ...any) *Error {
 func forbidden(action, user, tenant string) *Error {
 	return &Error{Status: fiber.StatusForbidden, Type: "security_exception",
 		Reason: fmt.Sprintf("no permissions for [%s] and User [name=%s] on tenant [%s]", action, user, tenant)}
+}
+
+// tenantLocked is the 423 of a locked or frozen tenant.
+func tenantLocked(format string, args ...any) *Error {
+	return &Error{Status: fiber.StatusLocked, Type: "tenant_locked_exception", Reason: fmt.Sprintf(format, args...)}
 }
 
 func unauthorized(reason string) *Error {
@@ -70,6 +77,13 @@ type osdError struct {
 	Message    string `json:"message"`
 }
 
+// securityRoute reports whether the request is for OpenSearch Security's
+// REST API, whose errors have its shape: {"status":"FORBIDDEN","message":"…"}.
+func securityRoute(c *fiber.Ctx) bool {
+	p := c.Path()
+	return strings.HasPrefix(p, "/_plugins/_security/api/") || strings.HasPrefix(p, "/_opendistro/_security/api/")
+}
+
 // osdRoute reports whether the request is for OpenSearch Dashboards' API,
 // whose errors have OpenSearch Dashboards' shape.
 func osdRoute(c *fiber.Ctx) bool {
@@ -84,9 +98,27 @@ func classify(err error) (status int, typ, reason, idx string) {
 	var ie *index.Error
 	var fe *fiber.Error
 	var de *dashboards.Error
+	var ae *admin.Error
 	switch {
 	case errors.As(err, &ge):
 		return ge.Status, ge.Type, ge.Reason, ""
+	case errors.As(err, &ae):
+		status := admin.StatusOf(ae.Kind)
+		switch status {
+		case fiber.StatusInternalServerError:
+			return status, "exception", "internal server error", ""
+		case fiber.StatusForbidden:
+			return status, "security_exception", ae.Message, ""
+		case fiber.StatusServiceUnavailable:
+			return status, "unavailable_exception", ae.Message, ""
+		case fiber.StatusLocked:
+			return status, "tenant_locked_exception", ae.Message, ""
+		case fiber.StatusNotFound:
+			return status, "resource_not_found_exception", ae.Message, ""
+		case fiber.StatusConflict:
+			return status, "resource_already_exists_exception", ae.Message, ""
+		}
+		return status, "illegal_argument_exception", ae.Message, ""
 	case errors.As(err, &de):
 		switch {
 		case errors.Is(de.Kind, dashboards.ErrNotFound):
@@ -150,6 +182,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if status == fiber.StatusUnauthorized {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="tenantgate"`)
 	}
+	s.auditRefusal(c, err, status, reason)
+	if securityRoute(c) {
+		return c.Status(status).JSON(securityStatus{Status: strings.ToUpper(strings.ReplaceAll(utils.StatusMessage(status), " ", "_")), Message: reason})
+	}
 	if osdRoute(c) {
 		if status >= 500 {
 			reason = fmt.Sprintf("An internal server error occurred (request id %s)", requestID(c))
@@ -164,4 +200,32 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		return c.SendStatus(status)
 	}
 	return c.Status(status).JSON(body)
+}
+
+// auditRefusal records 401s and 403s in the audit trail. Refusals by the
+// admin service are recorded there, with what was asked; this covers
+// every other route.
+func (s *Server) auditRefusal(c *fiber.Ctx, err error, status int, reason string) {
+	if status != fiber.StatusUnauthorized && status != fiber.StatusForbidden {
+		return
+	}
+	var ae *admin.Error
+	if errors.As(err, &ae) {
+		return
+	}
+	action, outcome, actor := audit.ActionAccessDenied, audit.OutcomeDenied, ""
+	if status == fiber.StatusUnauthorized {
+		action, outcome = audit.ActionAuthFailed, audit.OutcomeFailure
+	}
+	if user, ok := c.Locals(keySignIn).(string); ok {
+		action, actor = audit.ActionSignIn, user
+	}
+	rec := s.authRecord(c, actor, action, outcome, status, reason)
+	if cl := callerOf(c); cl != nil {
+		rec.Actor, rec.ActorRoles = cl.principal.Name, cl.roles.Names()
+	}
+	if sc := scopeOf(c); sc != nil {
+		rec.Tenant = sc.tenant.Name()
+	}
+	s.trail.Record(rec)
 }

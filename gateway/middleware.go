@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/policy"
@@ -24,12 +25,15 @@ type localKey int
 const (
 	keyRequestID localKey = iota
 	keyCaller
+	keySignIn // user name of a failed password sign-in
 )
 
 // caller is who is asking, after authentication.
 type caller struct {
 	principal auth.Principal
 	roles     policy.Roles
+	// superadmin: the user's superadmin flag, or mapped to all_access.
+	superadmin bool
 }
 
 // scope is the tenant a request runs in, after authorization, with the
@@ -139,25 +143,61 @@ func sanitizeRequestID(id string) string {
 	return strings.Clone(id)
 }
 
-// authenticate requires a valid bearer token and records the caller.
+// authenticate requires valid credentials and records the caller: a JWT
+// or an API token as "Authorization: Bearer …", or a user's password as
+// HTTP Basic (auth.passwords.enabled). Every failure is a 401 and an
+// audit record.
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	h := c.Get(fiber.HeaderAuthorization)
-	if h == "" {
-		return unauthorized("authentication required: send Authorization: Bearer <token>")
-	}
-	tok, ok := auth.BearerToken(h)
-	if !ok {
-		return unauthorized("unsupported authorization scheme: send Authorization: Bearer <token>")
-	}
-	p, err := s.auth.Verify(tok)
+	p, err := s.principal(c)
 	if err != nil {
-		if errors.Is(err, auth.ErrUnauthenticated) {
-			return unauthorized(err.Error())
-		}
 		return err
 	}
-	c.Locals(keyCaller, &caller{principal: p, roles: s.policy.RolesFor(p.Name, p.BackendRoles)})
+	roles := s.policy.RolesForGroups(p.Name, p.BackendRoles, p.Groups)
+	c.Locals(keyCaller, &caller{principal: p, roles: roles, superadmin: p.Superadmin || s.policy.Superadmin(roles)})
 	return c.Next()
+}
+
+// principal verifies the request's credentials.
+func (s *Server) principal(c *fiber.Ctx) (auth.Principal, error) {
+	h := c.Get(fiber.HeaderAuthorization)
+	if h == "" {
+		return auth.Principal{}, unauthorized("authentication required: send Authorization: Bearer <token> or Basic credentials")
+	}
+	var (
+		p   auth.Principal
+		err error
+	)
+	if tok, ok := auth.BearerToken(h); ok {
+		if _, api := auth.ParseAPIToken(tok); api {
+			p, err = s.admin.Token(tok)
+		} else if p, err = s.auth.Verify(tok); err == nil {
+			p.Method = auth.MethodJWT
+			p, err = s.admin.Enrich(p)
+		}
+	} else if user, pass, ok := auth.BasicCredentials(h); ok && s.cfg.Auth.Passwords.Enabled {
+		if p, err = s.admin.Password(user, pass); err != nil {
+			c.Locals(keySignIn, user) // auditRefusal records a failed sign-in
+		}
+	} else {
+		return p, unauthorized("unsupported authorization scheme: send Authorization: Bearer <token> or Basic credentials")
+	}
+	if err != nil {
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			return p, unauthorized(err.Error())
+		}
+		return p, err
+	}
+	return p, nil
+}
+
+// authRecord is the audit record of an authentication or authorization
+// event of the request.
+func (s *Server) authRecord(c *fiber.Ctx, actor, action, outcome string, status int, reason string) audit.Record {
+	tenant, _ := requestedTenant(c)
+	return audit.Record{
+		Actor: actor, Tenant: tenant, Action: action, Target: c.Method() + " " + c.Path(), Outcome: outcome,
+		Status: status, ClientIP: c.IP(), RequestID: requestID(c), Reason: reason,
+	}
 }
 
 func callerOf(c *fiber.Ctx) *caller {
@@ -244,6 +284,16 @@ func (s *Server) decide(cl *caller, requested string, action policy.Action) (ten
 	}
 	if !s.allowed(cl, ref, action) {
 		return ref, forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
+	}
+	if ref.Kind == tenants.KindCustom {
+		if t, ok := s.resolver.Registry().Get(ref.ID); ok {
+			switch {
+			case t.Locked && !cl.superadmin:
+				return ref, tenantLocked("tenant [%s] is locked by an administrator: every request to it is refused until it is unlocked", ref.ID)
+			case t.Frozen && action != policy.Read:
+				return ref, tenantLocked("tenant [%s] is frozen: it serves reads but refuses writes until it is unfrozen", ref.ID)
+			}
+		}
 	}
 	return ref, nil
 }

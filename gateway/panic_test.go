@@ -14,8 +14,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tenantgate/tenantgate/admin"
+	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/config"
+	"github.com/tenantgate/tenantgate/control"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/index/bleve"
 	"github.com/tenantgate/tenantgate/policy"
@@ -42,18 +45,32 @@ func TestPanicBecomesA500(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer backend.Close()
-	catalog, err := index.OpenCatalog(filepath.Join(dir, "catalog.db"))
+	store, err := control.Open(filepath.Join(dir, "control.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer catalog.Close()
+	defer store.Close()
+	trail, err := audit.NewTrail(store.DB(), audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trail.Close()
+	catalog, err := index.NewCatalog(store.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc, err := index.NewService(context.Background(), backend, catalog, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Deps{Config: cfg, Auth: v, Policy: engine, Index: svc,
-		Resolver: tenants.NewResolver(tenants.Settings{Enabled: true, EnableGlobal: true, EnablePrivate: true, Default: "global"}, tenants.NewRegistry(nil)),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))})
+	resolver := tenants.NewResolver(tenants.Settings{Enabled: true, EnableGlobal: true, EnablePrivate: true, Default: "global"}, tenants.NewRegistry(nil))
+	adm, err := admin.New(admin.Options{Store: store, Trail: trail, Policy: engine, Resolver: resolver, Index: svc,
+		Defaults: control.DefaultTenancy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Deps{Config: cfg, Auth: v, Policy: engine, Index: svc, Resolver: resolver, Admin: adm, Trail: trail,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

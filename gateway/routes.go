@@ -48,6 +48,11 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	app.Use(s.authenticate)
 
+	// Administration (instance level: the admin service checks who may
+	// do what; tenant-scoped reads such as a tenant's audit view go
+	// through the same decision).
+	s.tenantRoutes(app)
+
 	read := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Read), h) }
 	write := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Write), h) }
 
@@ -58,7 +63,6 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	for _, prefix := range []string{"/_plugins/_security", "/_opendistro/_security"} {
 		app.Get(prefix+"/authinfo", s.handleAuthinfo)
 		app.Post(prefix+"/authinfo", s.handleAuthinfo)
-		app.Get(prefix+"/api/tenancy/config", s.handleTenancyConfig)
 	}
 	read(fiber.MethodGet, "/_cat/indices", s.handleCatIndices)
 	read(fiber.MethodGet, "/_cat/indices/:index", s.handleCatIndices)

@@ -10,6 +10,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tenantgate/tenantgate/admin"
+	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/index"
@@ -27,9 +29,10 @@ type Authenticator interface {
 
 // Authorizer decides whether mapped roles may read or write in a tenant.
 type Authorizer interface {
-	RolesFor(user string, backendRoles []string) policy.Roles
+	RolesForGroups(user string, backendRoles, groups []string) policy.Roles
 	Allowed(r policy.Roles, tenant string, a policy.Action) bool
 	Tenants(r policy.Roles, tenants []string) map[string]bool
+	Superadmin(r policy.Roles) bool
 }
 
 // Deps are what the gateway is built from.
@@ -39,7 +42,12 @@ type Deps struct {
 	Policy   Authorizer
 	Resolver *tenants.Resolver
 	Index    *index.Service
-	Logger   *slog.Logger
+	// Admin applies administrative changes and authenticates passwords
+	// and API tokens.
+	Admin *admin.Service
+	// Trail receives audit records of sign-ins, 401s and 403s.
+	Trail  *audit.Trail
+	Logger *slog.Logger
 	// Metrics is where the gateway registers its metrics; nil means a new
 	// registry of its own.
 	Metrics *prometheus.Registry
@@ -53,14 +61,16 @@ type Server struct {
 	policy   Authorizer
 	resolver *tenants.Resolver
 	index    *index.Service
+	admin    *admin.Service
+	trail    *audit.Trail
 	log      *slog.Logger
 	metrics  *metrics
 }
 
 // New builds the gateway and its routes.
 func New(d Deps) (*Server, error) {
-	if d.Auth == nil || d.Policy == nil || d.Resolver == nil || d.Index == nil {
-		return nil, errors.New("gateway: Auth, Policy, Resolver and Index are required")
+	if d.Auth == nil || d.Policy == nil || d.Resolver == nil || d.Index == nil || d.Admin == nil || d.Trail == nil {
+		return nil, errors.New("gateway: Auth, Policy, Resolver, Index, Admin and Trail are required")
 	}
 	log := d.Logger
 	if log == nil {
@@ -70,7 +80,7 @@ func New(d Deps) (*Server, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, log: log, metrics: newMetrics(reg)}
+	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, admin: d.Admin, trail: d.Trail, log: log, metrics: newMetrics(reg)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "tenantgate",
 		BodyLimit:             d.Config.Limits.BodyBytes,
