@@ -36,10 +36,14 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// IsReserved reports whether id is one of the reserved tenant names.
+// IsReserved reports whether id is one of the reserved tenant names: the
+// global and private tenants' names, and the first path segments of
+// instance-level API routes (/api/v1/tenants, /api/v1/users, …), which
+// would hide a tenant's /api/v1/{tenant}/… routes.
 func IsReserved(id string) bool {
 	switch strings.ToLower(id) {
-	case Global, Private, PrivateAlias, GlobalAlias:
+	case Global, Private, PrivateAlias, GlobalAlias,
+		"tenants", "users", "service-accounts", "groups", "audit", "auth":
 		return true
 	}
 	return false

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,12 +71,19 @@ func Start(t testing.TB, mutate ...func(*config.Config)) *Server {
 // StartConfig starts a server with cfg; it stops when the test ends.
 func StartConfig(t testing.TB, cfg config.Config) *Server {
 	t.Helper()
+	return StartWith(t, cfg, instance.Options{})
+}
+
+// StartWith starts a server with cfg and instance hooks (an injectable
+// clock, a wrapped audit appender); it stops when the test ends.
+func StartWith(t testing.TB, cfg config.Config, opts instance.Options) *Server {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("TENANTGATE_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	inst, err := instance.Open(ctx, cfg, log)
+	inst, err := instance.OpenWith(ctx, cfg, log, opts)
 	if err != nil {
 		cancel()
 		t.Fatalf("opening instance: %v", err)
@@ -205,4 +213,33 @@ func OSDFixtures(t testing.TB) string {
 		t.Skipf("no OpenSearch Dashboards fixtures (CI has them): %v", err)
 	}
 	return dir
+}
+
+// Clock is a settable clock for instance.Options.Clock: tests move time
+// forward (token expiry, tenant retention) without sleeping.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock reading start.
+func NewClock(start time.Time) *Clock { return &Clock{now: start} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Basic returns the headers argument of Do for HTTP Basic credentials.
+func Basic(user, password string) []string {
+	return []string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}
 }
