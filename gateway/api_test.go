@@ -289,7 +289,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		`tenantgate_http_requests_total{method="PUT",route="/:index/_doc/:id",status="200"} 2`,
 		`tenantgate_http_requests_total{method="DELETE",route="/:index",status="404"} 3`,
 		`tenantgate_http_requests_total{method="POST",route="/:index/_search",status="200"} 3`,
-		"tenantgate_http_request_duration_seconds_bucket"} {
+		"tenantgate_http_request_duration_seconds_bucket",
+		"tenantgate_audit_records_dropped_total 0", "tenantgate_audit_change_failures_total 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}

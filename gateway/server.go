@@ -96,6 +96,16 @@ func New(d Deps) (*Server, error) {
 		// the caller is authenticated and authorized.
 		DisablePreParseMultipartForm: true,
 	})
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tenantgate_audit_records_dropped_total",
+			Help: "Audit records of sign-ins, 401s and 403s dropped because the audit queue was full.",
+		}, func() float64 { return float64(d.Trail.Dropped() + d.Trail.Failures()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tenantgate_audit_change_failures_total",
+			Help: "Administrative changes whose audit record could not be written (refused when audit.fail_closed).",
+		}, func() float64 { return float64(d.Admin.AuditFailures()) }),
+	)
 	s.routes(reg)
 	return s, nil
 }
