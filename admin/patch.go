@@ -41,6 +41,12 @@ func (s *Service) PutSecurityTenant(a Actor, id, description string) (created bo
 		return false, err
 	}
 	if !exists {
+		if !s.can(a, policy.ClusterTenantsCreate) {
+			// The 403 of a tenant the caller may not see: a caller who
+			// may not create tenants must not learn which ids exist.
+			ch := change{action: "tenant.create", tenant: id, target: id}
+			return false, s.deny(a, ch, noTenant(a, id))
+		}
 		_, err = s.CreateTenant(a, TenantInput{ID: id, Description: description})
 		return err == nil, err
 	}

@@ -1,0 +1,304 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tenantgate/tenantgate/audit"
+	"github.com/tenantgate/tenantgate/config"
+	"github.com/tenantgate/tenantgate/control"
+	"github.com/tenantgate/tenantgate/instance"
+	"github.com/tenantgate/tenantgate/internal/testserver"
+)
+
+// Extra security entries of the tenant administration tests, added to a
+// copy of config/security:
+//   - erin may create tenants (restapi:admin/tenants/create) and nothing else;
+//   - oscar administers every tenant (restapi:admin/tenants) but is no
+//     superadmin;
+//   - alice (backend role analyst) writes in every "t-*" tenant, so she is a
+//     plain member of the tenants the tests create;
+//   - "vault" is a hidden tenant of tenants.yml that vic may read.
+const (
+	extraRoles = `
+tenant_creator:
+  description: "Creates tenants"
+  cluster_permissions: ["restapi:admin/tenants/create"]
+tenant_operator:
+  description: "Administers every tenant"
+  cluster_permissions: ["restapi:admin/tenants"]
+team_writer:
+  description: "Writes in the t-* tenants"
+  tenant_permissions:
+    - tenant_patterns: ["t-*"]
+      allowed_actions: ["kibana_all_write"]
+vault_reader:
+  description: "Reads the hidden vault tenant"
+  tenant_permissions:
+    - tenant_patterns: ["vault"]
+      allowed_actions: ["kibana_all_read"]
+`
+	extraMappings = `
+tenant_creator:
+  users: ["erin"]
+tenant_operator:
+  users: ["oscar"]
+team_writer:
+  backend_roles: ["analyst"]
+vault_reader:
+  users: ["vic"]
+`
+	extraTenants = `
+vault:
+  hidden: true
+  description: "Hidden from everyone but superadmins"
+`
+)
+
+// securityCopy copies config/security into a temporary directory and
+// appends the extra roles, mappings and tenants.
+func securityCopy(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join(testserver.RepoRoot(), "config", "security")
+	dst := t.TempDir()
+	extra := map[string]string{"roles.yml": extraRoles, "roles_mapping.yml": extraMappings, "tenants.yml": extraTenants}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, extra[e.Name()]...)
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// adminEnv is a server over the extended security files with a settable
+// clock, and a token per caller.
+type adminEnv struct {
+	s   *testserver.Server
+	clk *testserver.Clock
+	cfg config.Config
+}
+
+func adminConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg := testserver.Config(t.TempDir())
+	cfg.SecurityDir = securityCopy(t)
+	cfg.Auth.Passwords.BcryptCost = 4
+	return cfg
+}
+
+func startAdmin(t *testing.T, mutate ...func(*config.Config)) *adminEnv {
+	t.Helper()
+	cfg := adminConfig(t)
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	clk := testserver.NewClock(time.Now())
+	return &adminEnv{s: testserver.StartWith(t, cfg, instance.Options{Clock: clk.Now}), clk: clk, cfg: cfg}
+}
+
+// Callers of the tenant administration tests.
+var (
+	superTok    = func(t *testing.T) string { return testserver.Token(t, "admin") }
+	daveTok     = func(t *testing.T) string { return testserver.Token(t, "dave") }
+	aliceTok    = func(t *testing.T) string { return testserver.Token(t, "alice", "analyst") }
+	carolTok    = func(t *testing.T) string { return testserver.Token(t, "carol") }
+	erinTok     = func(t *testing.T) string { return testserver.Token(t, "erin") }
+	oscarTok    = func(t *testing.T) string { return testserver.Token(t, "oscar") }
+	vicTok      = func(t *testing.T) string { return testserver.Token(t, "vic") }
+	xsrf        = []string{"osd-xsrf", "true"}
+	securityAPI = "/_plugins/_security/api"
+)
+
+// createTenant creates tenant id as the superadmin with dave as its
+// administrator.
+func (e *adminEnv) createTenant(t *testing.T, id string) {
+	t.Helper()
+	r := e.s.Do(t, "POST", "/api/v1/tenants", superTok(t), "", map[string]any{"id": id, "name": "Tenant " + id, "adminUsername": "dave"})
+	mustStatus(t, r, 201)
+}
+
+// mapping returns a role mapping from the control-plane store.
+func (e *adminEnv) mapping(t *testing.T, name string) (control.RoleMapping, error) {
+	t.Helper()
+	var m control.RoleMapping
+	err := e.s.Inst.Store.View(func(tx *control.Tx) (err error) {
+		m, err = tx.Mapping(name)
+		return err
+	})
+	return m, err
+}
+
+// role returns a role from the control-plane store.
+func (e *adminEnv) role(t *testing.T, name string) (control.Role, error) {
+	t.Helper()
+	var r control.Role
+	err := e.s.Inst.Store.View(func(tx *control.Tx) (err error) {
+		r, err = tx.Role(name)
+		return err
+	})
+	return r, err
+}
+
+// records returns the audit records matching f, after flushing the
+// asynchronous ones (refusals).
+func (e *adminEnv) records(t *testing.T, f audit.Filter) []audit.Record {
+	t.Helper()
+	if err := e.s.Inst.Trail.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Size = audit.MaxPageSize
+	p, err := e.s.Inst.Trail.Query(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Results
+}
+
+// tenantIDs returns the ids of a GET /api/v1/tenants answer.
+func tenantIDs(t *testing.T, r *testserver.Response) []string {
+	t.Helper()
+	mustStatus(t, r, 200)
+	var list []map[string]any
+	if err := json.Unmarshal(r.Body, &list); err != nil {
+		t.Fatalf("tenant list: %v: %s", err, r.Body)
+	}
+	var ids []string
+	for _, v := range list {
+		ids = append(ids, v["id"].(string))
+	}
+	return ids
+}
+
+// authinfoTenants returns the tenants of the caller's authinfo.
+func authinfoTenants(t *testing.T, s *testserver.Server, tok string) map[string]any {
+	t.Helper()
+	r := s.Do(t, "GET", "/_plugins/_security/authinfo", tok, "", nil)
+	mustStatus(t, r, 200)
+	return r.JSON(t)["tenants"].(map[string]any)
+}
+
+// mustMessage fails unless the answer has status want and its body holds
+// every one of parts.
+func mustMessage(t *testing.T, r *testserver.Response, want int, parts ...string) {
+	t.Helper()
+	mustStatus(t, r, want)
+	for _, p := range parts {
+		if !strings.Contains(string(r.Body), p) {
+			t.Fatalf("status %d body lacks %q: %s", r.Status, p, r.Body)
+		}
+	}
+}
+
+// callers of the permission matrix, in the order of its columns.
+var matrixCallers = []struct {
+	name  string
+	token func(*testing.T) string
+}{
+	{"superadmin", superTok},
+	{"tenant admin", daveTok},
+	{"member", aliceTok},
+	{"outsider", carolTok},
+}
+
+// TestTenantPermissionMatrix calls every tenant route as a superadmin, the
+// tenant's administrator (dave, mapped to admin@T), a plain member
+// (alice, who writes in t-* tenants) and an outsider (carol), on a
+// tenant prepared for the route and on one that does not exist.
+// Outsiders must get the same answer for both.
+func TestTenantPermissionMatrix(t *testing.T) {
+	e := startAdmin(t)
+	// dave administers t-base, so he is a tenant admin even on routes
+	// without a tenant id.
+	e.createTenant(t, "t-base")
+	type state int
+	const (
+		none state = iota // the route needs no tenant, or a new id
+		live
+		deleted
+		locked
+		frozen
+	)
+	cases := []struct {
+		name         string
+		method, path string
+		body         string // "{id}" is replaced by the tenant id
+		state        state
+		want         [4]int // superadmin, tenant admin, member, outsider
+		missing      [4]int // the same on a tenant that does not exist; zero: no tenant in the route
+	}{
+		{"create", "POST", "/api/v1/tenants", `{"id":"{id}","name":"New"}`, none, [4]int{201, 403, 403, 403}, [4]int{}},
+		{"list", "GET", "/api/v1/tenants", "", none, [4]int{200, 200, 200, 200}, [4]int{}},
+		{"get", "GET", "/api/v1/tenants/{id}", "", live, [4]int{200, 200, 200, 403}, [4]int{404, 403, 403, 403}},
+		{"update", "PUT", "/api/v1/tenants/{id}", `{"description":"changed"}`, live, [4]int{200, 200, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"delete", "DELETE", "/api/v1/tenants/{id}", "", live, [4]int{200, 403, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"restore", "POST", "/api/v1/tenants/{id}/restore", "", deleted, [4]int{200, 403, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"lock", "POST", "/api/v1/tenants/{id}/lock", "", live, [4]int{200, 403, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"unlock", "POST", "/api/v1/tenants/{id}/unlock", "", locked, [4]int{200, 403, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"freeze", "POST", "/api/v1/tenants/{id}/freeze", "", live, [4]int{200, 403, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"unfreeze", "POST", "/api/v1/tenants/{id}/unfreeze", "", frozen, [4]int{200, 403, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"purge", "POST", "/api/v1/tenants/{id}/purge", "", deleted, [4]int{200, 403, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"security list", "GET", securityAPI + "/tenants", "", none, [4]int{200, 200, 200, 200}, [4]int{}},
+		{"security get", "GET", securityAPI + "/tenants/{id}", "", live, [4]int{200, 200, 200, 403}, [4]int{404, 403, 403, 403}},
+		{"security put", "PUT", securityAPI + "/tenants/{id}", `{"description":"changed"}`, live, [4]int{200, 200, 403, 403}, [4]int{201, 403, 403, 403}},
+		{"security delete", "DELETE", securityAPI + "/tenants/{id}", "", live, [4]int{200, 403, 403, 403}, [4]int{404, 403, 403, 403}},
+		{"security patch", "PATCH", securityAPI + "/tenants", `[{"op":"replace","path":"/{id}/description","value":"patched"}]`, live, [4]int{200, 403, 403, 403}, [4]int{400, 403, 403, 403}},
+		{"security patch one", "PATCH", securityAPI + "/tenants/{id}", `[{"op":"replace","path":"/description","value":"patched"}]`, live, [4]int{200, 403, 403, 403}, [4]int{400, 403, 403, 403}},
+		{"tenancy get", "GET", securityAPI + "/tenancy/config", "", none, [4]int{200, 200, 200, 200}, [4]int{}},
+		{"tenancy put", "PUT", securityAPI + "/tenancy/config", `{"preferred_tenants":["t-base"]}`, none, [4]int{200, 403, 403, 403}, [4]int{}},
+	}
+	su := superTok(t)
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for j, c := range matrixCallers {
+				id := fmt.Sprintf("t-%d-%d", i, j)
+				if tc.state != none {
+					e.createTenant(t, id)
+				}
+				switch tc.state {
+				case deleted:
+					mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/"+id, su, "", nil), 200)
+				case locked:
+					mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/"+id+"/lock", su, "", nil), 200)
+				case frozen:
+					mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/"+id+"/freeze", su, "", nil), 200)
+				}
+				call := func(id string) *testserver.Response {
+					var body any
+					if tc.body != "" {
+						body = strings.ReplaceAll(tc.body, "{id}", id)
+					}
+					return e.s.Do(t, tc.method, strings.ReplaceAll(tc.path, "{id}", id), c.token(t), "", body)
+				}
+				r := call(id)
+				if r.Status != tc.want[j] {
+					t.Errorf("%s: status %d, want %d: %s", c.name, r.Status, tc.want[j], r.Body)
+				}
+				if tc.missing[j] == 0 {
+					continue
+				}
+				gone := fmt.Sprintf("t-missing-%d-%d", i, j)
+				m := call(gone)
+				if m.Status != tc.missing[j] {
+					t.Errorf("%s on a missing tenant: status %d, want %d: %s", c.name, m.Status, tc.missing[j], m.Body)
+				}
+				if c.name == "outsider" && strings.ReplaceAll(string(m.Body), gone, id) != string(r.Body) {
+					t.Errorf("an outsider tells an existing tenant from a missing one:\n%s\n%s", r.Body, m.Body)
+				}
+			}
+		})
+	}
+}
