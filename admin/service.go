@@ -45,6 +45,15 @@ type Options struct {
 	FailClosed bool
 	// BcryptCost is the cost of new password hashes.
 	BcryptCost int
+	// DefaultTokenAge is the lifetime of an API token created without
+	// max_age (auth.api_tokens.default_max_age); 0 means 30 days.
+	DefaultTokenAge time.Duration
+	// MaxTokenAge is the longest lifetime an API token may be given
+	// (auth.api_tokens.max_age); 0 means 365 days.
+	MaxTokenAge time.Duration
+	// SessionTokenAge is the lifetime of the token a password sign-in
+	// creates (auth.api_tokens.session_max_age); 0 means 8 hours.
+	SessionTokenAge time.Duration
 	// Logger receives audit failures and purges.
 	Logger *slog.Logger
 }
@@ -230,6 +239,11 @@ type change struct {
 	action string // audit action, e.g. "tenant.create"
 	tenant string // tenant the change concerns ("" for instance level)
 	target string // resource name
+	// usersOnly marks a change of users, service accounts, groups or
+	// tokens only: the policy engine and the tenant registry do not
+	// depend on them, so only the directory is reloaded and the
+	// policy's decision cache survives.
+	usersOnly bool
 }
 
 // mutate runs fn in one store transaction together with the audit record
@@ -261,6 +275,9 @@ func (s *Service) mutate(a Actor, ch change, fn func(tx *control.Tx) (before, af
 	if err != nil {
 		s.fail(rec, err)
 		return err
+	}
+	if ch.usersOnly {
+		return s.reloadDirectory()
 	}
 	if err := s.Reload(); err != nil {
 		return err

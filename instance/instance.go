@@ -215,6 +215,8 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opt
 		Store: inst.Store, Trail: inst.Trail, Appender: appender, Policy: engine, Resolver: resolver,
 		Index: inst.Index, Clock: opts.Clock, Retention: cfg.Tenants.Retention,
 		FailClosed: cfg.Audit.FailClosed, BcryptCost: cfg.Auth.Passwords.BcryptCost, Logger: log,
+		DefaultTokenAge: cfg.Auth.APITokens.DefaultMaxAge, MaxTokenAge: cfg.Auth.APITokens.MaxAge,
+		SessionTokenAge: cfg.Auth.APITokens.SessionMaxAge,
 		Defaults: control.Tenancy{
 			MultitenancyEnabled: mt.Enabled, PrivateTenantEnabled: mt.EnablePrivate, GlobalTenantEnabled: mt.EnableGlobal,
 			DefaultTenant: mt.DefaultTenant, PreferredTenants: mt.Preferred,
