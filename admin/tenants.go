@@ -278,7 +278,9 @@ func (s *Service) RestoreTenant(a Actor, id string) (control.Tenant, error) {
 // SetTenantState locks, unlocks, freezes or unfreezes a tenant (op is
 // "lock", "unlock", "freeze" or "unfreeze"). A locked tenant answers
 // every request but a superadmin's with 423; a frozen one refuses writes
-// with 423. It needs restapi:admin/tenants.
+// with 423. It needs restapi:admin/tenants. Tenants of tenants.yml are
+// reserved: the files declare them open, and applying the files at
+// start-up would silently undo a lock.
 func (s *Service) SetTenantState(a Actor, id, op string) (control.Tenant, error) {
 	ch := change{action: "tenant." + op, tenant: id, target: id}
 	if !s.can(a, policy.ClusterTenants) {
@@ -289,6 +291,9 @@ func (s *Service) SetTenantState(a Actor, id, op string) (control.Tenant, error)
 		t, err := s.visibleTenant(tx, a, id, policy.Read)
 		if err != nil {
 			return nil, nil, err
+		}
+		if t.Reserved {
+			return nil, nil, reserved(id)
 		}
 		before := t
 		switch op {

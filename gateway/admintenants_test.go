@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	tgadmin "github.com/tenantgate/tenantgate/admin"
 	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/control"
@@ -301,4 +303,135 @@ func TestTenantPermissionMatrix(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCreatorBecomesTenantAdmin checks Kestra's rule: a creator who is not
+// a superadmin is mapped to the new tenant's Admin role in the same
+// transaction; a superadmin creator is not, and assigns it explicitly.
+// The policy sees the mapping at once: the very next request writes.
+func TestCreatorBecomesTenantAdmin(t *testing.T) {
+	e := startAdmin(t)
+	erin, dave := erinTok(t), daveTok(t)
+
+	// erin holds restapi:admin/tenants/create only: she cannot write in
+	// a tenant that does not exist yet, creates it, and writes there
+	// with her very next request (no restart, no sleep).
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", erin, "", `{"id":"erins","name":"Erin's"}`), 201)
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1", erin, "erins", `{"by":"erin"}`), 201)
+	m, err := e.mapping(t, tgadmin.AdminRoleName("erins"))
+	if err != nil || !slices.Equal(m.Users, []string{"erin"}) {
+		t.Fatalf("admin@erins mapping: %+v %v", m.Users, err)
+	}
+	// A tenant admin updates her tenant but does not delete it
+	// (restapi:admin/tenants), nor create another as someone else.
+	mustStatus(t, e.s.Do(t, "PUT", "/api/v1/tenants/erins", erin, "", `{"description":"mine"}`), 200)
+	mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/erins", erin, "", nil), 403)
+	// adminUsername beside a non-superadmin creator: both are mapped.
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", erin, "", `{"id":"shared","adminUsername":"dave"}`), 201)
+	if m, err := e.mapping(t, tgadmin.AdminRoleName("shared")); err != nil || !slices.Equal(m.Users, []string{"erin", "dave"}) {
+		t.Fatalf("admin@shared mapping: %+v %v", m.Users, err)
+	}
+
+	// The superadmin creator is not mapped: admin@stage lists only
+	// adminUsername, and dave writes there with his very next request.
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1", dave, "stage", `{"by":"dave"}`), 403)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", superTok(t), "", `{"id":"stage","name":"Staging","adminUsername":"dave"}`), 201)
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1", dave, "stage", `{"by":"dave"}`), 201)
+	if m, err := e.mapping(t, tgadmin.AdminRoleName("stage")); err != nil || !slices.Equal(m.Users, []string{"dave"}) {
+		t.Fatalf("admin@stage mapping: %+v %v", m.Users, err)
+	}
+	if got := authinfoTenants(t, e.s, dave); got["stage"] != true {
+		t.Fatalf("dave's authinfo lacks stage: %v", got)
+	}
+	// Without adminUsername nobody is mapped.
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", superTok(t), "", `{"id":"orphan"}`), 201)
+	if m, err := e.mapping(t, tgadmin.AdminRoleName("orphan")); err != nil || len(m.Users) != 0 {
+		t.Fatalf("admin@orphan mapping: %+v %v", m.Users, err)
+	}
+	// The Admin role is scoped to its tenant.
+	r, err := e.role(t, tgadmin.AdminRoleName("stage"))
+	if err != nil || r.Tenant != "stage" {
+		t.Fatalf("admin@stage role: %+v %v", r, err)
+	}
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1", dave, "erins", `{"by":"dave"}`), 403)
+
+	// Bad input is a 400 and creates nothing.
+	for _, body := range []string{`{"id":"Bad Id"}`, `{"id":""}`, `{"id":"tenants"}`, `{"id":"ok","unknown":1}`, `{"id":"ok2","adminUsername":"a/b"}`} {
+		mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", superTok(t), "", body), 400)
+	}
+	mustStatus(t, e.s.Do(t, "GET", "/api/v1/tenants/ok", superTok(t), "", nil), 404)
+	mustMessage(t, e.s.Do(t, "POST", "/api/v1/tenants", superTok(t), "", `{"id":"stage"}`), 409, "already exists")
+}
+
+// TestReservedAndHiddenTenants checks that tenants of tenants.yml are
+// reserved and that a hidden one is invisible to all but superadmins.
+func TestReservedAndHiddenTenants(t *testing.T) {
+	e := startAdmin(t)
+	su := superTok(t)
+	for _, tc := range []struct{ method, path, body string }{
+		{"PUT", "/api/v1/tenants/analysts", `{"description":"x"}`},
+		{"DELETE", "/api/v1/tenants/analysts", ""},
+		{"PUT", securityAPI + "/tenants/analysts", `{"description":"x"}`},
+		{"DELETE", securityAPI + "/tenants/analysts", ""},
+		{"PATCH", securityAPI + "/tenants", `[{"op":"replace","path":"/analysts/description","value":"x"}]`},
+		{"PATCH", securityAPI + "/tenants", `[{"op":"remove","path":"/analysts"}]`},
+		{"PUT", "/api/v1/tenants/vault", `{"description":"x"}`},
+		{"DELETE", "/api/v1/tenants/vault", ""},
+		{"POST", "/api/v1/tenants/analysts/lock", ""},
+		{"POST", "/api/v1/tenants/analysts/freeze", ""},
+	} {
+		t.Run(tc.method+" "+tc.path+" "+tc.body, func(t *testing.T) {
+			var body any
+			if tc.body != "" {
+				body = tc.body
+			}
+			name := "analysts"
+			if strings.Contains(tc.path, "vault") {
+				name = "vault"
+			}
+			mustMessage(t, e.s.Do(t, tc.method, tc.path, su, "", body), 403, "Resource '"+name+"' is reserved.")
+		})
+	}
+	r := e.s.Do(t, "GET", "/api/v1/tenants/analysts", su, "", nil)
+	mustStatus(t, r, 200)
+	if got := r.JSON(t); got["reserved"] != true || got["description"] != "Analysts who build detailed visualizations together" || got["locked"] != false {
+		t.Fatalf("analysts after refused changes: %s", r.Body)
+	}
+
+	// The hidden tenant: a superadmin sees it everywhere.
+	if ids := tenantIDs(t, e.s.Do(t, "GET", "/api/v1/tenants", su, "", nil)); !slices.Contains(ids, "vault") {
+		t.Fatalf("superadmin's list lacks vault: %v", ids)
+	}
+	r = e.s.Do(t, "GET", securityAPI+"/tenants/vault", su, "", nil)
+	mustStatus(t, r, 200)
+	if get(t, r.JSON(t), "vault.hidden") != true {
+		t.Fatalf("vault: %s", r.Body)
+	}
+	// Others: absent from lists; 404 to a tenant operator
+	// (restapi:admin/tenants, as for a missing tenant); the no-tenant 403
+	// to others, as for a missing tenant.
+	for _, tok := range []string{oscarTok(t), vicTok(t), aliceTok(t)} {
+		if ids := tenantIDs(t, e.s.Do(t, "GET", "/api/v1/tenants", tok, "", nil)); slices.Contains(ids, "vault") {
+			t.Errorf("vault listed: %v", ids)
+		}
+		r := e.s.Do(t, "GET", securityAPI+"/tenants", tok, "", nil)
+		mustStatus(t, r, 200)
+		if _, ok := r.JSON(t)["vault"]; ok {
+			t.Errorf("vault listed: %s", r.Body)
+		}
+	}
+	for _, path := range []string{"/api/v1/tenants/vault", securityAPI + "/tenants/vault", "/api/v1/tenants/vault/lock", "/api/v1/tenants/vault/restore"} {
+		method := "GET"
+		if strings.HasSuffix(path, "lock") || strings.HasSuffix(path, "restore") {
+			method = "POST"
+		}
+		mustStatus(t, e.s.Do(t, method, path, oscarTok(t), "", nil), 404)
+		hidden := e.s.Do(t, method, path, vicTok(t), "", nil)
+		missing := e.s.Do(t, method, strings.Replace(path, "vault", "vaulx", 1), vicTok(t), "", nil)
+		if hidden.Status != 403 || strings.ReplaceAll(string(missing.Body), "vaulx", "vault") != string(hidden.Body) {
+			t.Errorf("%s %s: hidden %d %s, missing %d %s", method, path, hidden.Status, hidden.Body, missing.Status, missing.Body)
+		}
+	}
+	// Hidden from the API, not from its members: vic reads in it.
+	mustStatus(t, e.s.Do(t, "GET", "/_cat/indices", vicTok(t), "vault", nil), 200)
 }
