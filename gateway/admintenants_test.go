@@ -1,7 +1,9 @@
 package gateway_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -434,4 +436,165 @@ func TestReservedAndHiddenTenants(t *testing.T) {
 	}
 	// Hidden from the API, not from its members: vic reads in it.
 	mustStatus(t, e.s.Do(t, "GET", "/_cat/indices", vicTok(t), "vault", nil), 200)
+}
+
+// TestSoftDeleteRestorePurge follows a tenant through soft delete (gone
+// at once from lists, authinfo and requests), restore (everything
+// intact), the end of the retention window (no restore) and the purge
+// (indices and roles gone, audit records kept).
+func TestSoftDeleteRestorePurge(t *testing.T) {
+	e := startAdmin(t)
+	su, dave := superTok(t), daveTok(t)
+	e.createTenant(t, "t-gone")
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1?refresh=true", dave, "t-gone", `{"k":"kept"}`), 201)
+	mustStatus(t, e.s.Do(t, "POST", "/api/saved_objects/dashboard/d1", dave, "t-gone", `{"attributes":{"title":"Kept"}}`, xsrf...), 200)
+	physical := e.s.Inst.Index.Catalog().List("custom:t-gone")
+	if len(physical) < 2 {
+		t.Fatalf("t-gone's indices: %+v", physical)
+	}
+	for _, p := range physical {
+		if _, err := os.Stat(filepath.Join(e.cfg.DataDir, "indices", p.Physical)); err != nil {
+			t.Fatalf("index %s not on disk: %v", p.Physical, err)
+		}
+	}
+	// A request in a tenant that never existed: what a deleted one must
+	// look like.
+	noSuch := func(method, path, body string) {
+		t.Helper()
+		var b any
+		if body != "" {
+			b = body
+		}
+		never := e.s.Do(t, method, path, dave, "t-never", b)
+		r := e.s.Do(t, method, path, dave, "t-gone", b)
+		if r.Status != 403 || strings.ReplaceAll(string(r.Body), "t-gone", "t-never") != string(never.Body) {
+			t.Fatalf("%s %s in a deleted tenant: %d %s, want %s", method, path, r.Status, r.Body, never.Body)
+		}
+	}
+
+	r := e.s.Do(t, "DELETE", "/api/v1/tenants/t-gone", su, "", nil)
+	mustStatus(t, r, 200)
+	if got := r.JSON(t); got["deleted"] != true || got["restorableUntil"] == nil {
+		t.Fatalf("delete answer: %s", r.Body)
+	}
+	if ids := tenantIDs(t, e.s.Do(t, "GET", "/api/v1/tenants", su, "", nil)); slices.Contains(ids, "t-gone") {
+		t.Fatalf("deleted tenant listed: %v", ids)
+	}
+	if ids := tenantIDs(t, e.s.Do(t, "GET", "/api/v1/tenants?deleted=true", su, "", nil)); !slices.Contains(ids, "t-gone") {
+		t.Fatalf("deleted tenant not listed with deleted=true: %v", ids)
+	}
+	if ids := tenantIDs(t, e.s.Do(t, "GET", "/api/v1/tenants?deleted=true", dave, "", nil)); slices.Contains(ids, "t-gone") {
+		t.Fatalf("deleted tenant listed to its former admin: %v", ids)
+	}
+	if _, ok := e.s.Do(t, "GET", securityAPI+"/tenants", su, "", nil).JSON(t)["t-gone"]; ok {
+		t.Fatal("deleted tenant in the security tenants list")
+	}
+	for _, tok := range []string{dave, su} {
+		if got := authinfoTenants(t, e.s, tok); got["t-gone"] != nil {
+			t.Fatalf("deleted tenant in authinfo: %v", got)
+		}
+	}
+	noSuch("GET", "/data/_doc/1", "")
+	noSuch("PUT", "/data/_doc/2", `{"k":"new"}`)
+	noSuch("GET", "/api/saved_objects/dashboard/d1", "")
+	mustStatus(t, e.s.Do(t, "GET", "/data/_doc/1", su, "t-gone", nil), 403)
+	mustStatus(t, e.s.Do(t, "GET", "/api/v1/tenants/t-gone", su, "", nil), 404)
+	mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-gone", su, "", nil), 404)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-gone/lock", su, "", nil), 404)
+	// Its id stays taken: a create names restore.
+	mustMessage(t, e.s.Do(t, "POST", "/api/v1/tenants", su, "", `{"id":"t-gone"}`), 409, "restore")
+	mustMessage(t, e.s.Do(t, "PUT", securityAPI+"/tenants/t-gone", su, "", `{"description":"again"}`), 409, "restore")
+
+	// Restore: everything is back, dave included.
+	r = e.s.Do(t, "POST", "/api/v1/tenants/t-gone/restore", su, "", nil)
+	mustStatus(t, r, 200)
+	if r.JSON(t)["deleted"] != false {
+		t.Fatalf("restore answer: %s", r.Body)
+	}
+	mustMessage(t, e.s.Do(t, "POST", "/api/v1/tenants/t-gone/restore", su, "", nil), 409, "not deleted")
+	r = e.s.Do(t, "GET", "/data/_source/1", dave, "t-gone", nil)
+	if r.Status != 200 || string(r.Body) != `{"k":"kept"}` {
+		t.Fatalf("document after restore: %d %s", r.Status, r.Body)
+	}
+	r = e.s.Do(t, "GET", "/api/saved_objects/dashboard/d1", dave, "t-gone", nil)
+	if r.Status != 200 || get(t, r.JSON(t), "attributes.title") != "Kept" {
+		t.Fatalf("saved object after restore: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/2", dave, "t-gone", `{"k":"new"}`), 201)
+	if got := authinfoTenants(t, e.s, dave); got["t-gone"] != true {
+		t.Fatalf("restored tenant not in authinfo: %v", got)
+	}
+
+	// Deleted again and past the window: no restore; the purge drops
+	// indices, roles and mappings and keeps the audit records.
+	mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-gone", su, "", nil), 200)
+	e.clk.Advance(e.cfg.Tenants.Retention - time.Minute)
+	if n, err := e.s.Inst.Admin.PurgeExpired(context.Background()); err != nil || n != 0 {
+		t.Fatalf("purge within the window: %d %v", n, err)
+	}
+	e.clk.Advance(2 * time.Minute)
+	mustMessage(t, e.s.Do(t, "POST", "/api/v1/tenants/t-gone/restore", su, "", nil), 409, "restore window")
+	if n, err := e.s.Inst.Admin.PurgeExpired(context.Background()); err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	if n, err := e.s.Inst.Admin.PurgeExpired(context.Background()); err != nil || n != 0 {
+		t.Fatalf("second purge: %d %v", n, err)
+	}
+	if left := e.s.Inst.Index.Catalog().List("custom:t-gone"); len(left) != 0 {
+		t.Fatalf("indices left after the purge: %+v", left)
+	}
+	for _, p := range physical {
+		if _, err := os.Stat(filepath.Join(e.cfg.DataDir, "indices", p.Physical)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("index %s still on disk: %v", p.Physical, err)
+		}
+	}
+	if _, err := e.role(t, tgadmin.AdminRoleName("t-gone")); !errors.Is(err, control.ErrNotFound) {
+		t.Fatalf("admin@t-gone role after the purge: %v", err)
+	}
+	if _, err := e.mapping(t, tgadmin.AdminRoleName("t-gone")); !errors.Is(err, control.ErrNotFound) {
+		t.Fatalf("admin@t-gone mapping after the purge: %v", err)
+	}
+	mustStatus(t, e.s.Do(t, "GET", "/api/v1/tenants/t-gone", su, "", nil), 404)
+	if ids := tenantIDs(t, e.s.Do(t, "GET", "/api/v1/tenants?deleted=true", su, "", nil)); slices.Contains(ids, "t-gone") {
+		t.Fatalf("purged tenant listed: %v", ids)
+	}
+	tenant := "t-gone"
+	var actions []string
+	for _, rec := range e.records(t, audit.Filter{Tenant: &tenant}) {
+		actions = append(actions, rec.Action+":"+rec.Outcome)
+	}
+	for _, want := range []string{"tenant.create:success", "tenant.delete:success", "tenant.restore:success", "tenant.purge:success"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("audit of t-gone after the purge lacks %s: %v", want, actions)
+		}
+	}
+
+	// The id is free again, and the new tenant starts empty, without the
+	// old admin.
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", su, "", `{"id":"t-gone"}`), 201)
+	r = e.s.Do(t, "GET", "/_cat/indices?format=json", su, "t-gone", nil)
+	if r.Status != 200 || strings.TrimSpace(string(r.Body)) != "[]" {
+		t.Fatalf("_cat/indices of the re-created tenant: %d %s", r.Status, r.Body)
+	}
+	r = e.s.Do(t, "GET", "/api/saved_objects/_find?type=dashboard", su, "t-gone", nil)
+	if r.Status != 200 || r.JSON(t)["total"] != float64(0) {
+		t.Fatalf("saved objects of the re-created tenant: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, e.s.Do(t, "GET", "/data/_doc/1", dave, "t-gone", nil), 403)
+}
+
+// TestExplicitPurge purges a deleted tenant before its window ends.
+func TestExplicitPurge(t *testing.T) {
+	e := startAdmin(t)
+	su := superTok(t)
+	e.createTenant(t, "t-p")
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1", daveTok(t), "t-p", `{"k":1}`), 201)
+	mustMessage(t, e.s.Do(t, "POST", "/api/v1/tenants/t-p/purge", su, "", nil), 409, "delete it first")
+	mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-p", su, "", nil), 200)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-p/purge", su, "", nil), 200)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-p/purge", su, "", nil), 404)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-p/restore", su, "", nil), 404)
+	if left := e.s.Inst.Index.Catalog().List("custom:t-p"); len(left) != 0 {
+		t.Fatalf("indices left after the purge: %+v", left)
+	}
 }
