@@ -170,7 +170,8 @@ func (s *Service) createTenantTx(tx *control.Tx, a Actor, in TenantInput) (contr
 
 // UpdateTenant changes a tenant's name and description. It needs
 // restapi:admin/tenants or the tenant's Admin role; tenants from
-// tenants.yml are reserved.
+// tenants.yml are reserved. A locked or frozen tenant refuses the change
+// to its own administrators (423), as it refuses their other writes.
 func (s *Service) UpdateTenant(a Actor, id string, name, description *string) (control.Tenant, error) {
 	ch := change{action: "tenant.update", tenant: id, target: id}
 	var out control.Tenant
@@ -181,6 +182,9 @@ func (s *Service) UpdateTenant(a Actor, id string, name, description *string) (c
 		}
 		if t.Reserved {
 			return nil, nil, reserved(id)
+		}
+		if err := s.closedTo(a, t); err != nil {
+			return nil, nil, err
 		}
 		before := t
 		if name != nil {
@@ -212,6 +216,21 @@ func (s *Service) adminTenant(tx *control.Tx, a Actor, id string) (control.Tenan
 		return t, noPermission(policy.ClusterTenants, a.Name)
 	}
 	return t, nil
+}
+
+// closedTo returns the 423 of a locked or frozen tenant for an actor
+// who administers it only through its Admin role; holders of
+// restapi:admin/tenants, who lock and unlock it, pass.
+func (s *Service) closedTo(a Actor, t control.Tenant) error {
+	switch {
+	case s.can(a, policy.ClusterTenants):
+		return nil
+	case t.Locked:
+		return errorf(ErrLocked, "tenant [%s] is locked by an administrator: every request to it is refused until it is unlocked", t.ID)
+	case t.Frozen:
+		return errorf(ErrLocked, "tenant [%s] is frozen: it serves reads but refuses writes until it is unfrozen", t.ID)
+	}
+	return nil
 }
 
 // DeleteTenant soft-deletes a tenant: it disappears from every listing

@@ -598,3 +598,103 @@ func TestExplicitPurge(t *testing.T) {
 		t.Fatalf("indices left after the purge: %+v", left)
 	}
 }
+
+// TestLockAndFreeze checks that a locked tenant refuses every request of
+// its members with 423 but serves superadmins, that outsiders still get
+// the 403 of a tenant that does not exist, and that a frozen tenant
+// serves reads and refuses writes.
+func TestLockAndFreeze(t *testing.T) {
+	e := startAdmin(t)
+	su, dave, alice, carol := superTok(t), daveTok(t), aliceTok(t), carolTok(t)
+	e.createTenant(t, "t-lock")
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1?refresh=true", alice, "t-lock", `{"k":1}`), 201)
+	mustStatus(t, e.s.Do(t, "POST", "/api/saved_objects/dashboard/d1", alice, "t-lock", `{"attributes":{"title":"A"}}`, xsrf...), 200)
+
+	type req struct {
+		method, path, body string
+		write              bool
+	}
+	reqs := []req{
+		{"GET", "/data/_doc/1", "", false},
+		{"POST", "/data/_search", `{"query":{"match_all":{}}}`, false},
+		{"GET", "/_cat/indices", "", false},
+		{"GET", "/api/saved_objects/dashboard/d1", "", false},
+		{"PUT", "/data/_doc/2", `{"k":2}`, true},
+		{"POST", "/api/saved_objects/dashboard/d2?overwrite=true", `{"attributes":{"title":"B"}}`, true},
+		{"POST", "/_bulk", "{\"index\":{\"_index\":\"data\",\"_id\":\"3\"}}\n{\"k\":3}\n", true},
+		{"DELETE", "/data/_doc/1", "", true},
+	}
+	do := func(tok, tenant string, q req) *testserver.Response {
+		var body any
+		if q.body != "" {
+			body = q.body
+		}
+		return e.s.Do(t, q.method, q.path, tok, tenant, body, xsrf...)
+	}
+	outsiderSeesNothing := func(t *testing.T) {
+		t.Helper()
+		for _, q := range reqs {
+			r, m := do(carol, "t-lock", q), do(carol, "t-nope", q)
+			if r.Status != 403 || strings.ReplaceAll(string(m.Body), "t-nope", "t-lock") != string(r.Body) {
+				t.Errorf("outsider %s %s: %d %s, missing tenant %d %s", q.method, q.path, r.Status, r.Body, m.Status, m.Body)
+			}
+		}
+	}
+
+	t.Run("lock", func(t *testing.T) {
+		r := e.s.Do(t, "POST", "/api/v1/tenants/t-lock/lock", su, "", nil)
+		mustStatus(t, r, 200)
+		if r.JSON(t)["locked"] != true {
+			t.Fatalf("lock answer: %s", r.Body)
+		}
+		for _, tok := range []string{alice, dave} {
+			for _, q := range reqs {
+				mustMessage(t, do(tok, "t-lock", q), 423, "tenant [t-lock] is locked")
+			}
+		}
+		// Its administrator cannot change it either while it is locked.
+		mustMessage(t, e.s.Do(t, "PUT", "/api/v1/tenants/t-lock", dave, "", `{"description":"x"}`), 423, "locked")
+		mustMessage(t, e.s.Do(t, "PUT", securityAPI+"/tenants/t-lock", dave, "", `{"description":"x"}`), 423, "locked")
+		outsiderSeesNothing(t)
+		// The superadmin is not locked out; reads first, writes last.
+		for _, q := range reqs {
+			if r := do(su, "t-lock", q); r.Status >= 300 {
+				t.Errorf("superadmin %s %s in a locked tenant: %d %s", q.method, q.path, r.Status, r.Body)
+			}
+		}
+		// Locking twice changes nothing and still answers.
+		mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-lock/lock", su, "", nil), 200)
+		mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-lock/unlock", su, "", nil), 200)
+		if r := do(alice, "t-lock", reqs[4]); r.Status >= 300 {
+			t.Fatalf("write after unlock: %d %s", r.Status, r.Body)
+		}
+		mustStatus(t, e.s.Do(t, "PUT", "/api/v1/tenants/t-lock", dave, "", `{"description":"open"}`), 200)
+	})
+
+	t.Run("freeze", func(t *testing.T) {
+		mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1?refresh=true", alice, "t-lock", `{"k":1}`), 201)
+		mustStatus(t, e.s.Do(t, "POST", "/api/saved_objects/dashboard/d1?overwrite=true", alice, "t-lock", `{"attributes":{"title":"A"}}`, xsrf...), 200)
+		r := e.s.Do(t, "POST", "/api/v1/tenants/t-lock/freeze", su, "", nil)
+		mustStatus(t, r, 200)
+		if r.JSON(t)["frozen"] != true {
+			t.Fatalf("freeze answer: %s", r.Body)
+		}
+		for _, q := range reqs {
+			r := do(alice, "t-lock", q)
+			switch {
+			case q.write:
+				mustMessage(t, r, 423, "tenant [t-lock] is frozen")
+			case r.Status != 200:
+				t.Errorf("read %s %s in a frozen tenant: %d %s", q.method, q.path, r.Status, r.Body)
+			}
+		}
+		mustMessage(t, e.s.Do(t, "PUT", "/api/v1/tenants/t-lock", dave, "", `{"description":"x"}`), 423, "frozen")
+		outsiderSeesNothing(t)
+		mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-lock/unfreeze", su, "", nil), 200)
+		for _, q := range reqs[4:] {
+			if r := do(alice, "t-lock", q); r.Status >= 300 {
+				t.Errorf("write %s %s after unfreeze: %d %s", q.method, q.path, r.Status, r.Body)
+			}
+		}
+	})
+}
