@@ -698,3 +698,98 @@ func TestLockAndFreeze(t *testing.T) {
 		}
 	})
 }
+
+// TestTenantAudit checks that every tenant change, failed and denied
+// attempts included, leaves an audit record with who, what, where, the
+// outcome, the request id and for changes the before, after and diff.
+func TestTenantAudit(t *testing.T) {
+	e := startAdmin(t)
+	su, carol := superTok(t), carolTok(t)
+	type step struct {
+		tok, method, path, body string
+		status                  int
+		// the record expected
+		actor, action, tenant, outcome string
+		diff                           bool // a change: before or after, and a non-empty diff
+	}
+	steps := []step{
+		{su, "POST", "/api/v1/tenants", `{"id":"t-a","name":"A","adminUsername":"dave"}`, 201, "admin", "tenant.create", "t-a", "success", true},
+		{su, "PUT", "/api/v1/tenants/t-a", `{"description":"about a"}`, 200, "admin", "tenant.update", "t-a", "success", true},
+		{daveTok(t), "PUT", "/api/v1/tenants/t-a", `{"name":"A2"}`, 200, "dave", "tenant.update", "t-a", "success", true},
+		{su, "POST", "/api/v1/tenants/t-a/lock", "", 200, "admin", "tenant.lock", "t-a", "success", true},
+		{su, "POST", "/api/v1/tenants/t-a/unlock", "", 200, "admin", "tenant.unlock", "t-a", "success", true},
+		{su, "POST", "/api/v1/tenants/t-a/freeze", "", 200, "admin", "tenant.freeze", "t-a", "success", true},
+		{su, "POST", "/api/v1/tenants/t-a/unfreeze", "", 200, "admin", "tenant.unfreeze", "t-a", "success", true},
+		{su, "PUT", securityAPI + "/tenants/t-b", `{"description":"b"}`, 201, "admin", "tenant.create", "t-b", "success", true},
+		{su, "PATCH", securityAPI + "/tenants", `[{"op":"replace","path":"/t-b/description","value":"bb"}]`, 200, "admin", "tenant.patch", "", "success", true},
+		{su, "PUT", securityAPI + "/tenancy/config", `{"default_tenant":"t-a"}`, 200, "admin", "tenancy.update", "", "success", true},
+		{su, "PUT", securityAPI + "/tenancy/config", `{"default_tenant":"global"}`, 200, "admin", "tenancy.update", "", "success", true},
+		{su, "DELETE", "/api/v1/tenants/t-a", "", 200, "admin", "tenant.delete", "t-a", "success", true},
+		{su, "POST", "/api/v1/tenants/t-a/restore", "", 200, "admin", "tenant.restore", "t-a", "success", true},
+		{su, "DELETE", "/api/v1/tenants/t-b", "", 200, "admin", "tenant.delete", "t-b", "success", true},
+		{su, "POST", "/api/v1/tenants/t-b/purge", "", 200, "admin", "tenant.purge", "t-b", "success", true},
+		// Failures: a conflict, a missing tenant, a reserved one.
+		{su, "POST", "/api/v1/tenants", `{"id":"t-a"}`, 409, "admin", "tenant.create", "t-a", "failure", false},
+		{su, "POST", "/api/v1/tenants/t-a/restore", "", 409, "admin", "tenant.restore", "t-a", "failure", false},
+		{su, "DELETE", "/api/v1/tenants/t-zz", "", 404, "admin", "tenant.delete", "t-zz", "failure", false},
+		{su, "PUT", securityAPI + "/tenancy/config", `{"default_tenant":"t-zz"}`, 400, "admin", "tenancy.update", "", "failure", false},
+		{su, "DELETE", "/api/v1/tenants/analysts", "", 403, "admin", "tenant.delete", "analysts", "denied", false},
+		// Denials.
+		{carol, "POST", "/api/v1/tenants", `{"id":"t-c"}`, 403, "carol", "tenant.create", "t-c", "denied", false},
+		{carol, "DELETE", "/api/v1/tenants/t-a", "", 403, "carol", "tenant.delete", "t-a", "denied", false},
+		{carol, "PUT", "/api/v1/tenants/t-a", `{"name":"mine"}`, 403, "carol", "tenant.update", "t-a", "denied", false},
+		{carol, "PUT", securityAPI + "/tenants/t-d", `{"description":"d"}`, 403, "carol", "tenant.create", "t-d", "denied", false},
+		{aliceTok(t), "POST", "/api/v1/tenants/t-a/lock", "", 403, "alice", "tenant.lock", "t-a", "denied", false},
+		{carol, "PATCH", securityAPI + "/tenants", `[{"op":"remove","path":"/t-a"}]`, 403, "carol", "tenant.patch", "", "denied", false},
+		{carol, "PUT", securityAPI + "/tenancy/config", `{"default_tenant":"t-a"}`, 403, "carol", "tenancy.update", "", "denied", false},
+	}
+	for _, st := range steps {
+		var body any
+		if st.body != "" {
+			body = st.body
+		}
+		r := e.s.Do(t, st.method, st.path, st.tok, "", body)
+		mustStatus(t, r, st.status)
+		rid := r.Header.Get("X-Request-Id")
+		var found []audit.Record
+		for _, rec := range e.records(t, audit.Filter{Action: st.action}) {
+			if rec.RequestID == rid {
+				found = append(found, rec)
+			}
+		}
+		name := st.method + " " + st.path + " " + st.body
+		if len(found) != 1 {
+			t.Errorf("%s: %d records with request id %s: %+v", name, len(found), rid, found)
+			continue
+		}
+		rec := found[0]
+		if rec.Actor != st.actor || rec.Tenant != st.tenant || rec.Outcome != st.outcome || rec.ClientIP == "" || rec.Time.IsZero() {
+			t.Errorf("%s: record %+v, want actor %s tenant %q outcome %s", name, rec, st.actor, st.tenant, st.outcome)
+		}
+		if st.status != 200 && st.status != 201 && (rec.Status != st.status || rec.Reason == "") {
+			t.Errorf("%s: record status %d reason %q, want %d and a reason", name, rec.Status, rec.Reason, st.status)
+		}
+		if st.actor == "admin" && !slices.Contains(rec.ActorRoles, "all_access") {
+			t.Errorf("%s: actor roles %v", name, rec.ActorRoles)
+		}
+		empty := func(raw json.RawMessage) bool {
+			s := strings.TrimSpace(string(raw))
+			return s == "" || s == "null" || s == "[]" || s == "{}"
+		}
+		switch {
+		case st.diff && (empty(rec.Diff) || empty(rec.Before) && empty(rec.After)):
+			t.Errorf("%s: change without before/after/diff: before %s after %s diff %s", name, rec.Before, rec.After, rec.Diff)
+		case st.diff && st.action == "tenant.update" && (empty(rec.Before) || empty(rec.After)):
+			t.Errorf("%s: update without before and after: %s %s", name, rec.Before, rec.After)
+		case !st.diff && !(empty(rec.Before) && empty(rec.After) && empty(rec.Diff)):
+			t.Errorf("%s: a change that did not happen has a diff: %s", name, rec.Diff)
+		}
+	}
+	// Records stay in their tenant's view.
+	b := "t-b"
+	for _, rec := range e.records(t, audit.Filter{Tenant: &b}) {
+		if rec.Tenant != "t-b" {
+			t.Errorf("t-b's audit view holds %+v", rec)
+		}
+	}
+}
