@@ -58,8 +58,9 @@ func (s *Service) PutSecurityTenant(a Actor, id, description string) (created bo
 // OpenSearch Security's form ({"name": {"description": …}}), as PATCH
 // /_plugins/_security/api/tenants does: "add" creates a tenant, "remove"
 // deletes one (softly), "replace" of a description updates it. All of it
-// happens in one transaction, or none of it. It needs
-// restapi:admin/tenants.
+// happens in one transaction, or none of it, with an audit record of the
+// patch and one of each tenant it changes (for that tenant's audit
+// view). It needs restapi:admin/tenants.
 func (s *Service) PatchTenants(a Actor, patch []byte) error {
 	ch := change{action: "tenant.patch", target: "tenants"}
 	if !s.can(a, policy.ClusterTenants) {
@@ -106,9 +107,16 @@ func (s *Service) PatchTenants(a Actor, patch []byte) error {
 			next[name] = st
 		}
 		now := s.o.Clock().UTC()
+		// Each tenant changed gets its own record too (beside the one of
+		// the whole patch), so that its audit view shows the change.
+		tenantChanged := func(action, name string, before, after any) error {
+			rec := s.record(a, change{action: action, tenant: name, target: name})
+			return s.appendChange(tx, &rec, before, after)
+		}
 		for _, name := range slices.Sorted(maps.Keys(current)) {
 			t := current[name]
 			st, kept := next[name]
+			action := "tenant.update"
 			switch {
 			case !kept:
 				if t.Reserved {
@@ -118,6 +126,7 @@ func (s *Service) PatchTenants(a Actor, patch []byte) error {
 					return nil, nil, errorf(ErrConflict, "tenant [%s] is the default_tenant; change tenancy/config first", name)
 				}
 				t.DeletedAt, t.DeletedBy, t.Updated = &now, a.Name, now
+				action = "tenant.delete"
 			case st == SecurityTenantOf(t):
 				continue
 			case t.Reserved:
@@ -128,6 +137,9 @@ func (s *Service) PatchTenants(a Actor, patch []byte) error {
 				t.Description, t.Updated = st.Description, now
 			}
 			if err := tx.PutTenant(t); err != nil {
+				return nil, nil, err
+			}
+			if err := tenantChanged(action, name, current[name], t); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -142,7 +154,11 @@ func (s *Service) PatchTenants(a Actor, patch []byte) error {
 			if err := tenants.ValidateID(name); err != nil {
 				return nil, nil, idError(err)
 			}
-			if _, _, err := s.createTenantTx(tx, a, TenantInput{ID: name, Description: st.Description}); err != nil {
+			_, created, err := s.createTenantTx(tx, a, TenantInput{ID: name, Description: st.Description})
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := tenantChanged("tenant.create", name, nil, created); err != nil {
 				return nil, nil, err
 			}
 		}

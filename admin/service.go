@@ -257,18 +257,9 @@ func (s *Service) mutate(a Actor, ch change, fn func(tx *control.Tx) (before, af
 		if err != nil {
 			return err
 		}
-		rec.Before, rec.After, rec.Diff, err = audit.Diff(before, after)
-		if err != nil {
-			return fmt.Errorf("audit diff: %w", err)
-		}
-		rec.Outcome, rec.Status = "success", 200
-		if err := s.appender.AppendTx(tx.Bolt(), &rec); err != nil {
-			s.auditFailures.Add(1)
-			s.log.Error("audit record not written", "action", ch.action, "target", ch.target, "err", err)
-			if s.o.FailClosed {
-				return &Error{Kind: ErrAuditUnavailable, Cause: err,
-					Message: "the audit record of this change could not be written, so the change was not made (audit.fail_closed)"}
-			}
+		done := rec
+		if err := s.appendChange(tx, &done, before, after); err != nil {
+			return err
 		}
 		return nil
 	})
@@ -281,6 +272,30 @@ func (s *Service) mutate(a Actor, ch change, fn func(tx *control.Tx) (before, af
 	}
 	if err := s.Reload(); err != nil {
 		return err
+	}
+	return nil
+}
+
+// appendChange completes rec as the record of a successful change from
+// before to after and writes it in tx. When the trail refuses it,
+// audit.fail_closed aborts the transaction with ErrAuditUnavailable;
+// otherwise the failure is counted and logged and the change goes on.
+// A change that touches several resources (a JSON Patch of tenants)
+// calls it once per resource, so each tenant's audit view shows its own.
+func (s *Service) appendChange(tx *control.Tx, rec *audit.Record, before, after any) error {
+	var err error
+	rec.Before, rec.After, rec.Diff, err = audit.Diff(before, after)
+	if err != nil {
+		return fmt.Errorf("audit diff: %w", err)
+	}
+	rec.Outcome, rec.Status = audit.OutcomeSuccess, 200
+	if err := s.appender.AppendTx(tx.Bolt(), rec); err != nil {
+		s.auditFailures.Add(1)
+		s.log.Error("audit record not written", "action", rec.Action, "target", rec.Target, "err", err)
+		if s.o.FailClosed {
+			return &Error{Kind: ErrAuditUnavailable, Cause: err,
+				Message: "the audit record of this change could not be written, so the change was not made (audit.fail_closed)"}
+		}
 	}
 	return nil
 }

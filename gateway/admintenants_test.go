@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -791,5 +792,152 @@ func TestTenantAudit(t *testing.T) {
 		if rec.Tenant != "t-b" {
 			t.Errorf("t-b's audit view holds %+v", rec)
 		}
+	}
+}
+
+// TestTenancyConfigChanges checks the validation of PUT tenancy/config
+// and that its settings take effect at once.
+func TestTenancyConfigChanges(t *testing.T) {
+	e := startAdmin(t)
+	su, alice := superTok(t), aliceTok(t)
+	e.createTenant(t, "t-def")
+	path := securityAPI + "/tenancy/config"
+	before := e.s.Do(t, "GET", path, su, "", nil)
+	mustStatus(t, before, 200)
+	for _, tc := range []struct{ name, body, want string }{
+		{"missing default", `{"default_tenant":"t-nope"}`, "default_tenant [t-nope] does not exist"},
+		{"deleted default", `{"default_tenant":"t-del"}`, "default_tenant [t-del] does not exist"},
+		{"private default disabled", `{"default_tenant":"__user__","private_tenant_enabled":false}`, "private_tenant_enabled cannot be false"},
+		{"global default disabled", `{"default_tenant":"global_tenant","global_tenant_enabled":false}`, "global_tenant_enabled=false"},
+		{"custom default without multitenancy", `{"multitenancy_enabled":false,"default_tenant":"t-def"}`, "needs multitenancy_enabled"},
+		{"unknown key", `{"default_tenant":"t-def","colour":"blue"}`, "colour"},
+		{"wrong type", `{"multitenancy_enabled":"yes"}`, "multitenancy_enabled"},
+		{"empty body", ``, "body"},
+		{"empty preferred", `{"preferred_tenants":[""]}`, "preferred_tenants"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "deleted default" {
+				e.createTenant(t, "t-del")
+				mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-del", su, "", nil), 200)
+			}
+			var body any
+			if tc.body != "" {
+				body = tc.body
+			}
+			mustMessage(t, e.s.Do(t, "PUT", path, su, "", body), 400, tc.want)
+			if after := e.s.Do(t, "GET", path, su, "", nil); string(after.Body) != string(before.Body) {
+				t.Fatalf("a refused PUT changed the settings: %s", after.Body)
+			}
+		})
+	}
+
+	// The default tenant serves requests without a tenant header.
+	r := e.s.Do(t, "PUT", path, su, "", `{"default_tenant":"t-def","preferred_tenants":["t-def","analysts"]}`)
+	mustStatus(t, r, 200)
+	if got := r.JSON(t); got["default_tenant"] != "t-def" || got["multitenancy_enabled"] != true {
+		t.Fatalf("PUT answer: %s", r.Body)
+	}
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1", alice, "", `{"where":"default"}`), 201)
+	r = e.s.Do(t, "GET", "/data/_source/1", alice, "t-def", nil)
+	if r.Status != 200 || string(r.Body) != `{"where":"default"}` {
+		t.Fatalf("a request without a header did not land in the default tenant: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, e.s.Do(t, "GET", "/data/_source/1", alice, "global", nil), 404)
+	// carol may not use the default tenant: the no-tenant 403 naming it.
+	mustMessage(t, e.s.Do(t, "GET", "/_cat/indices", carolTok(t), "", nil), 403, "on tenant [t-def]")
+	// The default tenant cannot be deleted.
+	mustMessage(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-def", su, "", nil), 409, "default_tenant")
+	mustMessage(t, e.s.Do(t, "PATCH", securityAPI+"/tenants", su, "", `[{"op":"remove","path":"/t-def"}]`), 409, "default_tenant")
+	// Keys left out keep their value.
+	r = e.s.Do(t, "PUT", path, su, "", `{"private_tenant_enabled":true}`)
+	mustStatus(t, r, 200)
+	if got := r.JSON(t); got["default_tenant"] != "t-def" || len(got["preferred_tenants"].([]any)) != 2 {
+		t.Fatalf("PUT of one key: %s", r.Body)
+	}
+	// The private tenant as default: it cannot be disabled then.
+	mustStatus(t, e.s.Do(t, "PUT", path, su, "", `{"default_tenant":"__user__"}`), 200)
+	mustMessage(t, e.s.Do(t, "PUT", path, su, "", `{"private_tenant_enabled":false}`), 400, "private_tenant_enabled cannot be false")
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/p", alice, "", `{"where":"private"}`), 201)
+	mustStatus(t, e.s.Do(t, "GET", "/data/_doc/p", alice, "private", nil), 200)
+	// Multitenancy off: everything goes to the global tenant.
+	mustStatus(t, e.s.Do(t, "PUT", path, su, "", `{"multitenancy_enabled":false,"default_tenant":"global"}`), 200)
+	mustStatus(t, e.s.Do(t, "GET", "/_cat/indices", alice, "t-def", nil), 403)
+	mustStatus(t, e.s.Do(t, "GET", "/_cat/indices", alice, "", nil), 200)
+}
+
+// TestPatchTenants checks PATCH /_plugins/_security/api/tenants: add,
+// replace and remove in one transaction, all or nothing.
+func TestPatchTenants(t *testing.T) {
+	e := startAdmin(t)
+	su := superTok(t)
+	tenantsOf := func() map[string]any {
+		t.Helper()
+		r := e.s.Do(t, "GET", securityAPI+"/tenants", su, "", nil)
+		mustStatus(t, r, 200)
+		return r.JSON(t)
+	}
+	patch := func(path, body string) *testserver.Response {
+		return e.s.Do(t, "PATCH", securityAPI+path, su, "", body)
+	}
+	mustMessage(t, patch("/tenants", `[{"op":"add","path":"/t-p1","value":{"description":"one"}},{"op":"add","path":"/t-p2","value":{"description":"two"}}]`), 200, "OK")
+	if got := tenantsOf(); get(t, got, "t-p1.description") != "one" || get(t, got, "t-p2.description") != "two" {
+		t.Fatalf("after add: %v", got)
+	}
+	// A tenant added by PATCH has its Admin role, like any other.
+	if _, err := e.role(t, tgadmin.AdminRoleName("t-p1")); err != nil {
+		t.Fatalf("admin@t-p1: %v", err)
+	}
+	r := patch("/tenants", `[{"op":"replace","path":"/t-p1/description","value":"uno"},{"op":"remove","path":"/t-p2"}]`)
+	mustStatus(t, r, 200)
+	got := tenantsOf()
+	if get(t, got, "t-p1.description") != "uno" || got["t-p2"] != nil {
+		t.Fatalf("after replace and remove: %v", got)
+	}
+	// Each tenant's audit view shows what the patch did to it.
+	for tenant, action := range map[string]string{"t-p1": "tenant.update", "t-p2": "tenant.delete"} {
+		recs := e.records(t, audit.Filter{Tenant: &tenant, Action: action})
+		if len(recs) != 1 || recs[0].RequestID != r.Header.Get("X-Request-Id") || recs[0].Actor != "admin" || len(recs[0].Diff) < 3 {
+			t.Fatalf("%s's %s records: %+v", tenant, action, recs)
+		}
+	}
+	tenant := "t-p1"
+	if recs := e.records(t, audit.Filter{Tenant: &tenant, Action: "tenant.create"}); len(recs) != 1 {
+		t.Fatalf("t-p1's creation by PATCH: %+v", recs)
+	}
+	// The removal is a soft delete: t-p2 can be restored.
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-p2/restore", su, "", nil), 200)
+	mustStatus(t, patch("/tenants/t-p2", `[{"op":"replace","path":"/description","value":"deux"}]`), 200)
+	if got := tenantsOf(); get(t, got, "t-p2.description") != "deux" {
+		t.Fatalf("after a patch of one tenant: %v", got)
+	}
+
+	// One failing operation changes nothing.
+	snapshot := tenantsOf()
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		message    string
+	}{
+		{"missing path", `[{"op":"add","path":"/t-p3","value":{"description":"x"}},{"op":"replace","path":"/t-nope/description","value":"x"}]`, 400, "does not apply"},
+		{"failed test", `[{"op":"remove","path":"/t-p1"},{"op":"test","path":"/t-p2/description","value":"other"}]`, 400, "does not apply"},
+		{"reserved removed", `[{"op":"add","path":"/t-p3","value":{"description":"x"}},{"op":"remove","path":"/analysts"}]`, 403, "Resource 'analysts' is reserved."},
+		{"reserved replaced", `[{"op":"replace","path":"/t-p1/description","value":"x"},{"op":"replace","path":"/executive/description","value":"x"}]`, 403, "Resource 'executive' is reserved."},
+		{"bad id", `[{"op":"replace","path":"/t-p1/description","value":"x"},{"op":"add","path":"/Bad Id","value":{"description":"x"}}]`, 400, "must match"},
+		{"unknown field", `[{"op":"add","path":"/t-p3","value":{"description":"x","colour":"blue"}}]`, 400, "colour"},
+		{"flags", `[{"op":"add","path":"/t-p3","value":{"description":"x","reserved":true}}]`, 400, "reserved, hidden and static"},
+		{"flag changed", `[{"op":"replace","path":"/t-p1/hidden","value":true}]`, 400, "reserved, hidden and static"},
+		{"not a patch", `{"op":"add"}`, 400, "JSON Patch"},
+		{"unknown op", `[{"op":"frobnicate","path":"/t-p1"}]`, 400, ""},
+		{"whole document", `[{"op":"replace","path":"","value":{}}]`, 403, "reserved"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustMessage(t, patch("/tenants", tc.body), tc.status, tc.message)
+			if got := tenantsOf(); !reflect.DeepEqual(got, snapshot) {
+				t.Fatalf("a failed patch changed the tenants:\n%v\n%v", got, snapshot)
+			}
+			if _, err := e.role(t, tgadmin.AdminRoleName("t-p3")); !errors.Is(err, control.ErrNotFound) {
+				t.Fatalf("a failed patch left admin@t-p3: %v", err)
+			}
+		})
 	}
 }
