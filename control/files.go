@@ -61,10 +61,9 @@ func (s *Store) ApplyFiles(sec Security, now time.Time) (changes int, err error)
 // set; Hidden and Static are the file's. An API record of the same name
 // is taken over. Created is kept from the stored record; Updated is set
 // to now only when the content changes, so applying the same files again
-// changes nothing and reports 0. A file tenant's stored state (Locked,
-// Frozen, DeletedAt) is not kept: the file declares the tenant live and
-// open (file tenants are reserved, so the API is not meant to lock or
-// delete them).
+// changes nothing and reports 0. A file tenant's Locked and Frozen state
+// is kept (it is operational state an administrator set, not part of the
+// declaration); DeletedAt is not: the file declares the tenant live.
 //
 // File records that are no longer in the files are removed: users (with
 // their tokens), roles and role mappings at once; tenants are
@@ -78,6 +77,9 @@ func (t *Tx) ApplyFiles(sec Security, now time.Time) (int, error) {
 		ft := sec.Tenants[id]
 		rec := Tenant{ID: id, Name: id, Description: ft.Description,
 			Flags: Flags{Reserved: true, Hidden: ft.Hidden, Static: ft.Static}}
+		if old, err := t.Tenant(id); err == nil {
+			rec.Locked, rec.Frozen = old.Locked, old.Frozen
+		}
 		if err := upsert(&a, bucketTenants, id, &rec, &rec.Meta, t.PutTenant); err != nil {
 			return 0, err
 		}

@@ -203,7 +203,8 @@ func TestApplyFilesTakesOverAPIRecords(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if ten.Source != control.SourceFile || !ten.Reserved || ten.Locked || ten.Name != "analysts" ||
+		// The lock is operational state, kept through the takeover.
+		if ten.Source != control.SourceFile || !ten.Reserved || !ten.Locked || ten.Name != "analysts" ||
 			!ten.Created.Equal(at(-time.Hour)) || !ten.Updated.Equal(at(0)) {
 			t.Errorf("taken-over tenant = %+v", ten)
 		}
@@ -473,4 +474,27 @@ func TestParsedUsersApply(t *testing.T) {
 	if !bytes.Contains([]byte(raw), []byte(`"password_hash":"$2`)) {
 		t.Errorf("stored user has no hash: %s", raw)
 	}
+}
+
+func TestApplyFilesKeepsLockAndFreezeOfFileTenants(t *testing.T) {
+	st := openStore(t)
+	apply(t, st, security(t), at(0))
+	update(t, st, func(tx *control.Tx) error {
+		ten, err := tx.Tenant("analysts")
+		if err != nil {
+			return err
+		}
+		ten.Locked, ten.Frozen = true, true
+		return tx.PutTenant(ten)
+	})
+	if n := apply(t, st, security(t), at(time.Hour)); n != 0 {
+		t.Errorf("re-apply after a lock: %d changes, want 0", n)
+	}
+	view(t, st, func(tx *control.Tx) error {
+		ten, err := tx.Tenant("analysts")
+		if err == nil && (!ten.Locked || !ten.Frozen) {
+			t.Errorf("the lock and freeze of a file tenant did not survive re-applying the files: %+v", ten)
+		}
+		return err
+	})
 }
