@@ -31,7 +31,17 @@ Usage:
   tenantgate keygen --out FILE         write a new random HMAC signing key
   tenantgate sample load --tenant T [--set weblogs|nginx] [--server URL] [--token T]
                                        load a sample data set and its dashboard
+  tenantgate tenants create|list|get|update|delete|restore|lock|unlock|freeze|unfreeze
+                  --tenant ID [--server URL] [--token T | --user U]
+                                       administer the tenants of a running gateway
+  tenantgate apply -f FILE [-f FILE …] [--prune] [--dry-run] [--server URL] [--token T]
+                                       make a running gateway match security files
+                                       (tenants, roles, rolesmapping, internalusers)
+  tenantgate hash [--password-stdin]   print a bcrypt hash for internal_users.yml
   tenantgate version                   print the version
+
+Every command takes --help. The commands that talk to a running gateway
+read TENANTGATE_SERVER, TENANTGATE_TOKEN and TENANTGATE_PASSWORD.
 
 The configuration file may also be named by TENANTGATE_CONFIG; every key
 can be overridden by TENANTGATE_<KEY> (see README.md).
@@ -53,6 +63,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = keygen(args, stdout, stderr)
 	case "sample":
 		err = sampleCmd(args, stdout, stderr)
+	case "tenants":
+		err = tenantsCmd(args, stdout, stderr)
+	case "apply":
+		err = applyCmd(args, stdout, stderr)
+	case "hash":
+		err = hashCmd(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "tenantgate", gateway.Version)
 	case "help", "-h", "--help":
