@@ -46,12 +46,14 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		return c.Redirect(target, fiber.StatusFound)
 	})
 
+	s.publicRoutes(app)
 	app.Use(s.authenticate)
 
 	// Administration (instance level: the admin service checks who may
 	// do what; tenant-scoped reads such as a tenant's audit view go
 	// through the same decision).
 	s.tenantRoutes(app)
+	s.identityRoutes(app)
 
 	read := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Read), h) }
 	write := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Write), h) }
