@@ -54,6 +54,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// through the same decision).
 	s.tenantRoutes(app)
 	s.identityRoutes(app)
+	s.roleRoutes(app)
 
 	read := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Read), h) }
 	write := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Write), h) }
