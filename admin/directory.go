@@ -48,7 +48,7 @@ var errBadCredentials = fmt.Errorf("%w: invalid username or password", auth.ErrU
 func (a *Service) Password(user, password string) (auth.Principal, error) {
 	u, ok := a.Directory().User(user)
 	if !ok || u.PasswordHash == "" || u.Kind != control.KindUser || u.Disabled {
-		auth.DummyCheck(password)
+		a.dummyCheck(password)
 		return auth.Principal{}, errBadCredentials
 	}
 	if !a.passwords.Check(user, password, u.PasswordHash) {

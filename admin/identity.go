@@ -2,11 +2,14 @@ package admin
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"golang.org/x/crypto/bcrypt"
@@ -964,4 +967,31 @@ func sameSecurityUser(a, b SecurityUser) bool {
 		a.Description == b.Description && slices.Equal(a.SecurityRoles, b.SecurityRoles) && a.Kind == b.Kind &&
 		a.Superadmin == b.Superadmin && slices.Equal(a.Groups, b.Groups) && a.Email == b.Email &&
 		a.FirstName == b.FirstName && a.LastName == b.LastName && a.Disabled == b.Disabled && a.Tenant == b.Tenant
+}
+
+// dummyHash is a bcrypt hash, at Options.BcryptCost, of a random
+// password nobody is told, made on first use.
+type dummyHash struct {
+	once sync.Once
+	hash string
+}
+
+// dummyCheck spends the time of checking pw against a stored hash of
+// Options.BcryptCost, for a sign-in whose user is unknown, disabled or
+// has no password, so that the answer's timing does not tell them from a
+// wrong password. auth.DummyCheck matches only hashes of the default
+// cost, so it is the fallback alone.
+func (s *Service) dummyCheck(pw string) {
+	s.dummy.once.Do(func() {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		if h, err := auth.HashPassword(hex.EncodeToString(b[:]), s.o.BcryptCost); err == nil {
+			s.dummy.hash = h
+		}
+	})
+	if s.dummy.hash == "" {
+		auth.DummyCheck(pw)
+		return
+	}
+	_ = auth.CheckPassword(s.dummy.hash, pw)
 }

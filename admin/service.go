@@ -82,6 +82,7 @@ type Service struct {
 	dir           atomic.Pointer[Directory]
 	auditFailures atomic.Uint64
 	passwords     *auth.PasswordCache
+	dummy         dummyHash
 	used          lastUse
 }
 
