@@ -9,12 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tenantgate/tenantgate/auth"
+	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/internal/testserver"
 	"github.com/tenantgate/tenantgate/sample"
 	"github.com/tenantgate/tenantgate/webui"
@@ -121,11 +124,13 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-// signIn signs a tab in through the sign-in page and lands on next.
+// signIn signs a tab in with a token through the sign-in page and lands
+// on next.
 func signIn(t *testing.T, ctx context.Context, base, token, next string) {
 	t.Helper()
 	run(t, ctx,
 		chromedp.Navigate(base+"/app/login?next="+urlQueryEscape(next)),
+		chromedp.Click(`[data-testid=signin-tab-token]`),
 		chromedp.WaitVisible(`[data-testid=token]`),
 		chromedp.SendKeys(`[data-testid=token]`, token),
 		chromedp.Click(`[data-testid=signin]`),
@@ -177,6 +182,7 @@ func TestBrowserSignInAndTenantSwitcher(t *testing.T) {
 	other := tab(t, ctx)
 	run(t, other,
 		chromedp.Navigate(srv.URL+"/app/login"),
+		chromedp.Click(`[data-testid=signin-tab-token]`),
 		chromedp.WaitVisible(`[data-testid=token]`),
 		chromedp.SendKeys(`[data-testid=token]`, "not-a-token"),
 		chromedp.Click(`[data-testid=signin]`),
@@ -319,6 +325,7 @@ func TestBrowserDashboardSharedLink(t *testing.T) {
 	other := tab(t, ctx)
 	run(t, other,
 		chromedp.Navigate(srv.URL+link),
+		chromedp.Click(`[data-testid=signin-tab-token]`),
 		chromedp.WaitVisible(`[data-testid=token]`),
 		chromedp.SendKeys(`[data-testid=token]`, testserver.Token(t, "hr_jan")),
 		chromedp.Click(`[data-testid=signin]`),
@@ -535,4 +542,374 @@ func formatThousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// passwordUser is a user of the internal_users.yml passwordServer writes.
+type passwordUser struct {
+	password     string
+	backendRoles []string
+}
+
+// passwordServer starts a server whose security files are the shipped
+// ones plus an internal_users.yml with users (bcrypt at cost 4).
+func passwordServer(t *testing.T, users map[string]passwordUser, mutate ...func(*config.Config)) *testserver.Server {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(testserver.RepoRoot(), "config", "security")
+	files, err := filepath.Glob(filepath.Join(src, "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("security files in %s: %v", src, err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var yml strings.Builder
+	yml.WriteString("_meta:\n  type: internalusers\n  config_version: 2\n")
+	for name, u := range users {
+		hash, err := auth.HashPassword(u.password, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles, _ := json.Marshal(u.backendRoles)
+		fmt.Fprintf(&yml, "%s:\n  hash: %q\n  backend_roles: %s\n", name, hash, roles)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "internal_users.yml"), []byte(yml.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return testserver.Start(t, append([]func(*config.Config){func(c *config.Config) {
+		c.SecurityDir = dir
+		c.Auth.Passwords.BcryptCost = 4
+	}}, mutate...)...)
+}
+
+// login answers POST /auth/login.
+func login(t *testing.T, srv *testserver.Server, user, password string) *testserver.Response {
+	t.Helper()
+	return srv.Do(t, "POST", "/auth/login", "", "", map[string]string{"username": user, "password": password})
+}
+
+// serverMessage is the message of an error answer as the UI shows it:
+// "message" of Kestra-style answers, error.reason of OpenSearch ones.
+func serverMessage(t *testing.T, r *testserver.Response) string {
+	t.Helper()
+	m := r.JSON(t)
+	if msg, ok := m["message"].(string); ok {
+		return msg
+	}
+	if e, ok := m["error"].(map[string]any); ok {
+		if reason, ok := e["reason"].(string); ok {
+			return reason
+		}
+	}
+	return ""
+}
+
+// signInPassword signs a tab in through the password form (the default).
+func signInPassword(t *testing.T, ctx context.Context, base, user, password, next string) {
+	t.Helper()
+	run(t, ctx,
+		chromedp.Navigate(base+"/app/login?next="+urlQueryEscape(next)),
+		chromedp.WaitVisible(`[data-testid=username]`),
+		chromedp.SendKeys(`[data-testid=username]`, user),
+		chromedp.SendKeys(`[data-testid=password]`, password),
+		chromedp.Click(`[data-testid=signin]`),
+		chromedp.WaitNotPresent(`[data-testid=password]`),
+	)
+}
+
+func sessionToken(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	var tok string
+	run(t, ctx, chromedp.Evaluate(`sessionStorage.getItem('tenantgate.token') ?? ''`, &tok))
+	return tok
+}
+
+// TestBrowserPasswordSignInAndOut signs in with a password, lands on the
+// dashboards list, signs out, and the session's token is revoked; a wrong
+// password shows the server's message.
+func TestBrowserPasswordSignInAndOut(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := passwordServer(t, map[string]passwordUser{"carol": {"carol-secret-1", []string{"analyst"}}})
+	wrong := login(t, srv, "carol", "not-her-password")
+	if wrong.Status != 401 {
+		t.Fatalf("wrong password: %d %s", wrong.Status, wrong.Body)
+	}
+	wrongMsg := serverMessage(t, wrong)
+	if wrongMsg == "" {
+		t.Fatalf("wrong password answer has no message: %s", wrong.Body)
+	}
+	ctx := browser(t)
+
+	// The password form is the default; a wrong password keeps the reader
+	// on it with the server's message.
+	run(t, ctx,
+		chromedp.Navigate(srv.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=username]`),
+		chromedp.SendKeys(`[data-testid=username]`, "carol"),
+		chromedp.SendKeys(`[data-testid=password]`, "not-her-password"),
+		chromedp.Click(`[data-testid=signin]`),
+	)
+	if got := text(t, ctx, `[data-testid=signin-error]`); got != wrongMsg {
+		t.Errorf("sign-in error = %q, want the server's %q", got, wrongMsg)
+	}
+	if tok := sessionToken(t, ctx); tok != "" {
+		t.Errorf("a failed sign-in kept a token")
+	}
+	shot(t, ctx, "signin-password-wrong")
+
+	// The user name stays, the password is to be typed again.
+	var user, pw string
+	run(t, ctx, chromedp.Value(`[data-testid=username]`, &user), chromedp.Value(`[data-testid=password]`, &pw))
+	if user != "carol" || pw != "" {
+		t.Errorf("after a wrong password the form holds %q and a password of %d characters", user, len(pw))
+	}
+	run(t, ctx,
+		chromedp.SendKeys(`[data-testid=password]`, "carol-secret-1"),
+		chromedp.Click(`[data-testid=signin]`),
+		chromedp.WaitVisible(`[data-testid=no-dashboards]`),
+	)
+	var loc string
+	run(t, ctx, chromedp.Location(&loc))
+	if u, err := url.Parse(loc); err != nil || u.Path != "/app/dashboards" {
+		t.Errorf("landed on %q, want the dashboards list", loc)
+	}
+	if got := text(t, ctx, `[data-testid=user]`); got != "carol" {
+		t.Errorf("signed in as %q", got)
+	}
+	tok := sessionToken(t, ctx)
+	if !strings.HasPrefix(tok, "tgat_") {
+		t.Fatalf("the session token %q is not an API token", tok)
+	}
+	mustOK(t, srv.Do(t, "GET", "/_plugins/_security/authinfo", tok, "", nil), "authinfo with the session token")
+	shot(t, ctx, "signin-password-dashboards")
+
+	run(t, ctx,
+		chromedp.Click(`[data-testid=signout]`),
+		chromedp.WaitVisible(`[data-testid=username]`),
+	)
+	if got := sessionToken(t, ctx); got != "" {
+		t.Error("signing out kept the token in the tab")
+	}
+	if r := srv.Do(t, "GET", "/_plugins/_security/authinfo", tok, "", nil); r.Status != 401 {
+		t.Errorf("the signed-out token still works: %d %s", r.Status, r.Body)
+	}
+	var notes int
+	run(t, ctx, chromedp.Evaluate(`document.querySelectorAll('[data-testid=signin-note]').length`, &notes))
+	if notes != 0 {
+		t.Error("signing out shows the session-expired note")
+	}
+	shot(t, ctx, "signin-password-signed-out")
+}
+
+// TestBrowserPasswordSignInDisabled: with auth.passwords.enabled false the
+// password form says so, and a token still signs in.
+func TestBrowserPasswordSignInDisabled(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := passwordServer(t, map[string]passwordUser{"carol": {"carol-secret-1", []string{"analyst"}}},
+		func(c *config.Config) { c.Auth.Passwords.Enabled = false })
+	r := login(t, srv, "carol", "carol-secret-1")
+	want := serverMessage(t, r)
+	if r.Status < 400 || want == "" {
+		t.Fatalf("sign-in with passwords disabled: %d %s", r.Status, r.Body)
+	}
+	ctx := browser(t)
+	run(t, ctx,
+		chromedp.Navigate(srv.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=username]`),
+		chromedp.SendKeys(`[data-testid=username]`, "carol"),
+		chromedp.SendKeys(`[data-testid=password]`, "carol-secret-1"),
+		chromedp.Click(`[data-testid=signin]`),
+	)
+	if got := text(t, ctx, `[data-testid=signin-error]`); got != want {
+		t.Errorf("sign-in error = %q, want the server's %q", got, want)
+	}
+	shot(t, ctx, "signin-password-disabled")
+	signIn(t, ctx, srv.URL, testserver.Token(t, "alice", "analyst"), "/app/dashboards?security_tenant=analysts")
+	if got := text(t, ctx, `[data-testid=user]`); got != "alice" {
+		t.Errorf("signed in with a token as %q", got)
+	}
+}
+
+// TestBrowserSessionEnds: a token revoked elsewhere ends the session at the
+// next call, and the sign-in page says so and returns to the page; a
+// session reaches its expiry and ends by itself.
+func TestBrowserSessionEnds(t *testing.T) {
+	skipWithoutBrowser(t)
+	const maxAge = 4 * time.Second
+	srv := passwordServer(t, map[string]passwordUser{"carol": {"carol-secret-1", []string{"analyst"}}},
+		func(c *config.Config) { c.Auth.APITokens.SessionMaxAge = maxAge })
+	mustOK(t, login(t, srv, "carol", "carol-secret-1"), "sign-in")
+	ctx := browser(t)
+
+	t.Run("revoked", func(t *testing.T) {
+		signInPassword(t, ctx, srv.URL, "carol", "carol-secret-1", "/app/dashboards?security_tenant=analysts")
+		text(t, ctx, `[data-testid=no-dashboards]`)
+		tok := sessionToken(t, ctx)
+		if r := srv.Do(t, "POST", "/auth/logout", tok, "", nil); r.Status != 204 {
+			t.Fatalf("logout: %d %s", r.Status, r.Body)
+		}
+		run(t, ctx, chromedp.Click(`nav a[href*="/management/objects"]`))
+		if got := text(t, ctx, `[data-testid=signin-note]`); !strings.Contains(got, "Your session expired") {
+			t.Errorf("note = %q", got)
+		}
+		shot(t, ctx, "session-expired")
+		run(t, ctx,
+			chromedp.SendKeys(`[data-testid=username]`, "carol"),
+			chromedp.SendKeys(`[data-testid=password]`, "carol-secret-1"),
+			chromedp.Click(`[data-testid=signin]`),
+			chromedp.WaitVisible(`[data-testid=import-file]`),
+		)
+		var loc string
+		run(t, ctx, chromedp.Location(&loc))
+		if !strings.Contains(loc, "/app/management/objects?security_tenant=analysts") {
+			t.Errorf("back at %q, want the saved objects of analysts", loc)
+		}
+	})
+
+	t.Run("expired", func(t *testing.T) {
+		run(t, ctx, chromedp.Click(`[data-testid=signout]`), chromedp.WaitVisible(`[data-testid=username]`))
+		start := time.Now()
+		signInPassword(t, ctx, srv.URL, "carol", "carol-secret-1", "/app/dashboards?security_tenant=analysts")
+		text(t, ctx, `[data-testid=no-dashboards]`)
+		tok := sessionToken(t, ctx)
+		var expiresMS float64
+		run(t, ctx, chromedp.Evaluate(`Number(sessionStorage.getItem('tenantgate.expires'))`, &expiresMS))
+		expires := time.UnixMilli(int64(expiresMS))
+		if d := expires.Sub(start); d < maxAge-time.Second || d > maxAge+2*time.Second {
+			t.Errorf("the UI keeps an expiry %v after signing in, want about %v", d, maxAge)
+		}
+		// Nothing is clicked: the UI ends the session when it expires.
+		if got := text(t, ctx, `[data-testid=signin-note]`); !strings.Contains(got, "Your session expired") {
+			t.Errorf("note = %q", got)
+		}
+		if ended := time.Now(); ended.Before(expires) {
+			t.Errorf("the session ended %v before its expiry", expires.Sub(ended))
+		}
+		// The answer's expiry is in whole seconds: the token itself ends
+		// within the second after it.
+		time.Sleep(time.Until(expires.Add(time.Second + 100*time.Millisecond)))
+		if r := srv.Do(t, "GET", "/_plugins/_security/authinfo", tok, "", nil); r.Status != 401 {
+			t.Errorf("the expired token still works: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// TestBrowserTenantAdministration: the superadmin creates a tenant in the
+// administration page, it appears in the tenant switcher, locking it
+// shows the badge, deleting hides it until it is restored; a user without
+// the right sees the server's refusal.
+func TestBrowserTenantAdministration(t *testing.T) {
+	skipWithoutBrowser(t)
+	srv := testserver.Start(t, func(c *config.Config) { c.Auth.Passwords.BcryptCost = 4 })
+	admin := testserver.Token(t, "admin")
+	// A superadmin created through the API signs in with a password.
+	r := srv.Do(t, "PUT", "/_plugins/_security/api/internalusers/root", admin, "",
+		map[string]any{"password": "root-secret-1", "superadmin": true})
+	if r.Status != 201 {
+		t.Fatalf("creating the superadmin: %d %s", r.Status, r.Body)
+	}
+	ctx := browser(t)
+	signInPassword(t, ctx, srv.URL, "root", "root-secret-1", "/app/dashboards?security_tenant=global")
+	if got := text(t, ctx, `[data-testid=user]`); got != "root" {
+		t.Fatalf("signed in as %q", got)
+	}
+	run(t, ctx, chromedp.Click(`[data-testid=nav-admin-tenants]`), chromedp.WaitVisible(`[data-testid=tenant-row][data-id=analysts]`))
+	// Tenants of tenants.yml are reserved.
+	text(t, ctx, `[data-testid=tenant-row][data-id=analysts] [data-testid=badge-reserved]`)
+
+	row := `[data-testid=tenant-row][data-id=stage]`
+	run(t, ctx,
+		chromedp.SendKeys(`[data-testid=new-tenant-id]`, "stage"),
+		chromedp.SendKeys(`[data-testid=new-tenant-name]`, "Staging"),
+		chromedp.SendKeys(`[data-testid=new-tenant-description]`, "before production"),
+		// A superadmin administers tenants but is no member of them: as in
+		// Kestra, they name the tenant's admin, here themselves.
+		chromedp.SendKeys(`[data-testid=new-tenant-admin]`, "root"),
+		chromedp.Click(`[data-testid=create-tenant]`),
+		chromedp.WaitVisible(row),
+	)
+	if got := text(t, ctx, `[data-testid=admin-result]`); got != "Created tenant stage." {
+		t.Errorf("result = %q", got)
+	}
+	r = srv.Do(t, "GET", "/api/v1/tenants/stage", admin, "", nil)
+	mustOK(t, r, "get stage")
+	if m := r.JSON(t); m["name"] != "Staging" || m["description"] != "before production" {
+		t.Errorf("stage = %s", r.Body)
+	}
+	switcher := func() []string {
+		var opts []string
+		run(t, ctx, chromedp.Evaluate(`[...document.querySelectorAll('[data-testid=tenant-switcher] option')].map(o => o.value)`, &opts))
+		return opts
+	}
+	waitSwitcher := func(want bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for slices.Contains(switcher(), "stage") != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("tenant switcher %q: stage present = %v, want %v", switcher(), !want, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitSwitcher(true)
+
+	run(t, ctx, chromedp.Click(row+` [data-testid=tenant-lock]`), chromedp.WaitVisible(row+` [data-testid=badge-locked]`))
+	if m := srv.Do(t, "GET", "/api/v1/tenants/stage", admin, "", nil).JSON(t); m["locked"] != true {
+		t.Errorf("stage after lock = %v", m)
+	}
+	// The lock keeps members out, superadmins excepted: root still opens it.
+	if r := srv.Do(t, "GET", "/_cat/indices", "", "stage", nil, testserver.Basic("root", "root-secret-1")...); r.Status != 200 {
+		t.Errorf("the superadmin in a locked tenant: %d %s", r.Status, r.Body)
+	}
+	shot(t, ctx, "admin-tenants-locked")
+
+	// Delete asks first, then the tenant leaves the list and the switcher
+	// until it is restored.
+	run(t, ctx, chromedp.Click(row+` [data-testid=tenant-delete]`), chromedp.WaitVisible(row+` [data-testid=confirm-delete]`))
+	if m := srv.Do(t, "GET", "/api/v1/tenants/stage", admin, "", nil).JSON(t); m["deleted"] == true {
+		t.Fatal("deleted before the confirmation")
+	}
+	run(t, ctx, chromedp.Click(row+` [data-testid=tenant-delete-confirm]`), chromedp.WaitNotPresent(row))
+	waitSwitcher(false)
+	run(t, ctx, chromedp.Click(`[data-testid=show-deleted]`), chromedp.WaitVisible(row+` [data-testid=badge-deleted]`))
+	if got := text(t, ctx, row+` [data-testid=badge-deleted]`); !strings.Contains(got, "restorable until") {
+		t.Errorf("deleted badge = %q", got)
+	}
+	shot(t, ctx, "admin-tenants-deleted")
+	run(t, ctx, chromedp.Click(row+` [data-testid=tenant-restore]`), chromedp.WaitNotPresent(row+` [data-testid=badge-deleted]`))
+	waitSwitcher(true)
+	if m := srv.Do(t, "GET", "/api/v1/tenants/stage", admin, "", nil).JSON(t); m["deleted"] == true || m["locked"] != true {
+		t.Errorf("stage after restore = %v", m)
+	}
+
+	// bob may not create tenants: the page shows the server's refusal.
+	body := map[string]string{"id": "bobs", "name": "bobs"}
+	refused := srv.Do(t, "POST", "/api/v1/tenants", testserver.Token(t, "bob"), "", body)
+	want := serverMessage(t, refused)
+	if refused.Status != 403 || want == "" {
+		t.Fatalf("bob creating a tenant: %d %s", refused.Status, refused.Body)
+	}
+	run(t, ctx, chromedp.Click(`[data-testid=signout]`), chromedp.WaitVisible(`[data-testid=username]`))
+	signIn(t, ctx, srv.URL, testserver.Token(t, "bob"), "/app/admin/tenants?security_tenant=global")
+	run(t, ctx,
+		chromedp.WaitVisible(`[data-testid=new-tenant-id]`),
+		chromedp.SendKeys(`[data-testid=new-tenant-id]`, "bobs"),
+		chromedp.Click(`[data-testid=create-tenant]`),
+	)
+	if got := text(t, ctx, `[data-testid=admin-result]`); got != want {
+		t.Errorf("bob sees %q, want the server's %q", got, want)
+	}
+	// bob lists only the tenants he may read, and no stage.
+	var rows []string
+	run(t, ctx, chromedp.Evaluate(`[...document.querySelectorAll('[data-testid=tenant-row]')].map(r => r.dataset.id)`, &rows))
+	if slices.Contains(rows, "stage") || !slices.Contains(rows, "executive") {
+		t.Errorf("bob lists %q", rows)
+	}
+	shot(t, ctx, "admin-tenants-refused")
 }

@@ -1,16 +1,30 @@
 // API access: every call carries the bearer token from sessionStorage and
-// the tenant in the securitytenant header; writes carry osd-xsrf.
+// the tenant in the securitytenant header; writes carry osd-xsrf. The
+// token (pasted, or from a password sign-in with its expiry) stays in this
+// tab only.
+import { parseExpiry, reasonOf } from './session';
 
 const TOKEN_KEY = 'tenantgate.token';
+const EXPIRES_KEY = 'tenantgate.expires';
 
 export function getToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
-export function setToken(token: string): void {
+/** setToken keeps a token and, when known, when it expires (epoch ms). */
+export function setToken(token: string, expires?: number): void {
   sessionStorage.setItem(TOKEN_KEY, token.trim());
+  if (expires !== undefined) sessionStorage.setItem(EXPIRES_KEY, String(expires));
+  else sessionStorage.removeItem(EXPIRES_KEY);
+}
+/** getExpiry is the stored token's expiry (epoch ms) from the sign-in
+ * answer; undefined for pasted tokens. */
+export function getExpiry(): number | undefined {
+  const v = Number(sessionStorage.getItem(EXPIRES_KEY) ?? '');
+  return v > 0 ? v : undefined;
 }
 export function clearToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(EXPIRES_KEY);
 }
 
 /** ApiError is a non-2xx answer; reason is the server's message. */
@@ -32,15 +46,9 @@ export interface CallOptions {
   /** read marks POSTs that only read (_search, _find, _bulk_get, _export). */
   read?: boolean;
   blob?: boolean;
-}
-
-function reasonOf(status: number, body: any, text: string): string {
-  if (body && typeof body === 'object') {
-    if (body.error && typeof body.error === 'object' && body.error.reason) return String(body.error.reason);
-    if (body.message) return String(body.message);
-    if (typeof body.error === 'string') return body.error;
-  }
-  return text.slice(0, 300) || `HTTP ${status}`;
+  /** signIn marks the sign-in itself: a 401 is its answer (wrong
+   * password, bad token), not a session that ended. */
+  signIn?: boolean;
 }
 
 export async function call(method: string, path: string, opts: CallOptions = {}): Promise<any> {
@@ -68,10 +76,48 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   if (!resp.ok) {
     const read = opts.read ?? (method === 'GET' || method === 'HEAD');
     const err = new ApiError(resp.status, reasonOf(resp.status, parsed, text), parsed, read);
-    if (resp.status === 401) window.dispatchEvent(new CustomEvent('tenantgate:unauthorized'));
+    if (resp.status === 401 && !opts.signIn) window.dispatchEvent(new CustomEvent('tenantgate:unauthorized'));
     throw err;
   }
   return parsed;
+}
+
+/** SignedIn is the answer of a password sign-in. */
+export interface SignedIn {
+  token: string;
+  /** expires is epoch ms; undefined when the server named no expiry. */
+  expires?: number;
+  user: string;
+}
+
+/**
+ * login signs in with a user name and password (POST /auth/login) and
+ * keeps the token it returns, with its expiry, like a pasted one. Wrong
+ * credentials throw an ApiError with the server's message.
+ */
+export async function login(username: string, password: string): Promise<SignedIn> {
+  clearToken();
+  const r = await call('POST', '/auth/login', { body: { username, password }, signIn: true });
+  if (!r || typeof r.token !== 'string' || !r.token) throw new Error('the server answered the sign-in without a token');
+  const out: SignedIn = { token: r.token, expires: parseExpiry(r.expires), user: typeof r.user === 'string' ? r.user : username };
+  setToken(out.token, out.expires);
+  return out;
+}
+
+/**
+ * logout revokes the token on the server (POST /auth/logout) and forgets
+ * it here. Failures are ignored: the token is forgotten either way, and a
+ * JWT cannot be revoked anyway.
+ */
+export async function logout(): Promise<void> {
+  const token = getToken();
+  clearToken();
+  if (!token) return;
+  try {
+    await fetch('/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'osd-xsrf': 'true' } });
+  } catch {
+    // signed out here all the same
+  }
 }
 
 /** SavedObject is an OpenSearch Dashboards saved object. */

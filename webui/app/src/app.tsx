@@ -1,12 +1,14 @@
 // The application shell: sign-in, the caller's tenants, the tenant from the
 // URL, and the screens.
-import { createContext, useContext, useEffect, useState } from 'react';
-import { ApiError, call, clearToken, getToken, setToken } from './api';
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import { ApiError, call, clearToken, getExpiry, getToken, login, logout, setToken } from './api';
+import { EndReason, expiryDelay, jwtExpiry, signInPath } from './session';
 import { isDeepLink, isPrivate, legacyRedirect, link, navigate, pathSeg, setLinkUser, useLocation } from './router';
 import { errorText } from './text';
 import { AuthInfo, findTenant, normalizeTenant, Tenant, tenantsOf } from './tenants';
 import { DashboardList, DashboardView } from './dashboards';
 import { IndexPatternsPage, SavedObjectsPage } from './management';
+import { TenantsAdminPage } from './admin';
 
 export interface Session {
   user: string;
@@ -14,6 +16,8 @@ export interface Session {
   tenant: Tenant;
   /** forbidden switches to the no-access page for the current tenant. */
   forbidden: () => void;
+  /** refresh reloads the caller's tenants (after tenants changed). */
+  refresh: () => Promise<void>;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -26,38 +30,76 @@ export function App() {
   const [forbiddenTenant, setForbiddenTenant] = useState<string | null>(null);
   const token = getToken();
 
+  // A session ends on a 401 from any call (expired, revoked), when its
+  // expiry passes, or on sign-out; the first two come back here after the
+  // next sign-in, with a note.
+  const end = useCallback((reason: EndReason) => {
+    if (!getToken()) return; // already ended (a late answer to an old call)
+    clearToken();
+    setAuth(null);
+    setAuthError('');
+    setForbiddenTenant(null);
+    // On the sign-in page itself, keep where it was to lead.
+    const here = location.pathname.startsWith('/app/login')
+      ? (new URLSearchParams(location.search).get('next') ?? undefined)
+      : location.pathname + location.search;
+    navigate(signInPath(reason === 'expired' ? here : undefined, reason), true);
+  }, []);
+
   useEffect(() => {
-    const on = () => {
-      clearToken();
-      setAuth(null);
-      if (!location.pathname.startsWith('/app/login')) navigate(`/app/login?next=${encodeURIComponent(location.pathname + location.search)}`, true);
-    };
+    const on = () => end('expired');
     window.addEventListener('tenantgate:unauthorized', on);
     return () => window.removeEventListener('tenantgate:unauthorized', on);
+  }, [end]);
+
+  useEffect(() => {
+    if (!token) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // expiryDelay stops at MAX_DELAY, so a timer may fire early: check again.
+    const check = () => {
+      const left = expiryDelay(getExpiry() ?? jwtExpiry(token), Date.now());
+      if (left === 0) end('expired');
+      else if (left !== undefined) timer = setTimeout(check, left);
+    };
+    check();
+    return () => clearTimeout(timer);
+  }, [token, end]);
+
+  const loadAuth = useCallback(async () => {
+    const asked = getToken();
+    try {
+      const info = (await call('GET', '/_plugins/_security/authinfo')) as AuthInfo;
+      let preferred: string[] = [];
+      let defaultTenant: string | undefined;
+      try {
+        const cfg = await call('GET', '/_plugins/_security/api/tenancy/config');
+        preferred = Array.isArray(cfg?.preferred_tenants) ? cfg.preferred_tenants.filter((x: unknown) => typeof x === 'string') : [];
+        defaultTenant = typeof cfg?.default_tenant === 'string' ? cfg.default_tenant : undefined;
+      } catch {
+        preferred = [];
+      }
+      // Signed out (or in as someone else) meanwhile: not this answer.
+      if (getToken() !== asked) return;
+      const user = String(info.user_name ?? '');
+      setLinkUser(user);
+      setAuth({ user, tenants: tenantsOf(info, preferred), defaultTenant });
+    } catch (e) {
+      if (getToken() === asked) setAuthError(e instanceof ApiError ? e.reason : errorText(e));
+    }
   }, []);
 
   useEffect(() => {
     if (!token || auth) return;
-    (async () => {
-      try {
-        const info = (await call('GET', '/_plugins/_security/authinfo')) as AuthInfo;
-        let preferred: string[] = [];
-        let defaultTenant: string | undefined;
-        try {
-          const cfg = await call('GET', '/_plugins/_security/api/tenancy/config');
-          preferred = Array.isArray(cfg?.preferred_tenants) ? cfg.preferred_tenants.filter((x: unknown) => typeof x === 'string') : [];
-          defaultTenant = typeof cfg?.default_tenant === 'string' ? cfg.default_tenant : undefined;
-        } catch {
-          preferred = [];
-        }
-        const user = String(info.user_name ?? '');
-        setLinkUser(user);
-        setAuth({ user, tenants: tenantsOf(info, preferred), defaultTenant });
-      } catch (e) {
-        setAuthError(e instanceof ApiError ? e.reason : errorText(e));
-      }
-    })();
-  }, [token, auth]);
+    void loadAuth();
+  }, [token, auth, loadAuth]);
+
+  const signOut = useCallback(async () => {
+    await logout();
+    setAuth(null);
+    setAuthError('');
+    setForbiddenTenant(null);
+    navigate(signInPath(undefined, 'signed-out'));
+  }, []);
 
   // OpenSearch Dashboards' hash URLs first, before the hash is lost.
   const legacy = legacyRedirect(location.pathname, location.search, location.hash);
@@ -67,8 +109,10 @@ export function App() {
   }
   if (loc.path.startsWith('/app/login') || !token) {
     // Signed out on a shared link: sign in here, then stay on the link.
-    const next = loc.path.startsWith('/app/login') ? loc.params.get('next') || '/app/dashboards' : loc.href;
-    return <SignIn next={next} onSignedIn={() => setAuth(null)} />;
+    const atLogin = loc.path.startsWith('/app/login');
+    const next = atLogin ? loc.params.get('next') || '/app/dashboards' : loc.href;
+    const expired = atLogin && loc.params.get('expired') === '1';
+    return <SignIn next={next} expired={expired} onSignedIn={() => setAuth(null)} />;
   }
   if (!auth) return <div className="loading page">{authError ? `Signing in failed: ${authError}` : 'Loading…'}</div>;
 
@@ -79,7 +123,7 @@ export function App() {
     // default tenant when it is one of the reader's, else the first one.
     if (isDeepLink(loc.path)) {
       return (
-        <Shell user={auth.user} tenants={auth.tenants} current={null}>
+        <Shell user={auth.user} tenants={auth.tenants} current={null} onSignOut={signOut}>
           <PickTenant path={loc.path} params={loc.params} tenants={auth.tenants} />
         </Shell>
       );
@@ -96,7 +140,7 @@ export function App() {
   const owner = loc.params.get('private_owner');
   if (isPrivate(normalizeTenant(param), auth.user) && owner !== null && owner !== auth.user) {
     return (
-      <Shell user={auth.user} tenants={auth.tenants} current={null}>
+      <Shell user={auth.user} tenants={auth.tenants} current={null} onSignOut={signOut}>
         <NoAccess tenant={`the private tenant of ${owner}`} user={auth.user} tenants={auth.tenants} privateOwner={owner} />
       </Shell>
     );
@@ -110,12 +154,12 @@ export function App() {
   }
   if (!tenant || forbiddenTenant === param) {
     return (
-      <Shell user={auth.user} tenants={auth.tenants} current={null}>
+      <Shell user={auth.user} tenants={auth.tenants} current={null} onSignOut={signOut}>
         <NoAccess tenant={param} user={auth.user} tenants={auth.tenants} />
       </Shell>
     );
   }
-  const session: Session = { user: auth.user, tenants: auth.tenants, tenant, forbidden: () => setForbiddenTenant(param) };
+  const session: Session = { user: auth.user, tenants: auth.tenants, tenant, forbidden: () => setForbiddenTenant(param), refresh: loadAuth };
   const p = loc.path.replace(/\/+$/, '');
   let page;
   let m: RegExpExecArray | null;
@@ -124,10 +168,11 @@ export function App() {
   else if (p === '/app/dashboards') page = <DashboardList />;
   else if (p === '/app/management/objects') page = <SavedObjectsPage />;
   else if (p === '/app/management/index-patterns') page = <IndexPatternsPage />;
+  else if (p === '/app/admin/tenants') page = <TenantsAdminPage />;
   else page = <div className="page">Nothing at {loc.path}. <a href={link('/dashboards', tenant.id)}>Dashboards</a></div>;
   return (
     <SessionContext.Provider value={session}>
-      <Shell user={auth.user} tenants={auth.tenants} current={tenant}>
+      <Shell user={auth.user} tenants={auth.tenants} current={tenant} onSignOut={signOut}>
         {page}
       </Shell>
     </SessionContext.Provider>
@@ -158,7 +203,20 @@ export function A({ href, children, ...rest }: { href: string; children: React.R
   );
 }
 
-function Shell({ user, tenants, current, children }: { user: string; tenants: Tenant[]; current: Tenant | null; children: React.ReactNode }) {
+function Shell({
+  user,
+  tenants,
+  current,
+  onSignOut,
+  children,
+}: {
+  user: string;
+  tenants: Tenant[];
+  current: Tenant | null;
+  onSignOut: () => Promise<void>;
+  children: React.ReactNode;
+}) {
+  const [leaving, setLeaving] = useState(false);
   const t = current?.id ?? tenants[0]?.id ?? 'global';
   return (
     <div className="shell">
@@ -170,6 +228,9 @@ function Shell({ user, tenants, current, children }: { user: string; tenants: Te
           <A href={link('/dashboards', t)}>Dashboards</A>
           <A href={link('/management/objects', t)}>Saved objects</A>
           <A href={link('/management/index-patterns', t)}>Index patterns</A>
+          <A href={link('/admin/tenants', t)} data-testid="nav-admin-tenants">
+            Tenants
+          </A>
         </nav>
         <span className="spacer" />
         <label className="tenant">
@@ -193,10 +254,11 @@ function Shell({ user, tenants, current, children }: { user: string; tenants: Te
         </span>
         <button
           className="link"
+          data-testid="signout"
+          disabled={leaving}
           onClick={() => {
-            clearToken();
-            navigate('/app/login');
-            location.reload();
+            setLeaving(true);
+            void onSignOut();
           }}
         >
           Sign out
@@ -258,37 +320,106 @@ function PickTenant({ path, params, tenants }: { path: string; params: URLSearch
   );
 }
 
-function SignIn({ next, onSignedIn }: { next: string; onSignedIn: () => void }) {
+type SignInMethod = 'password' | 'token';
+
+/**
+ * SignIn: a user name and password (POST /auth/login) by default, or a
+ * pasted token (a JWT or an API token). Either way the token stays in
+ * this tab only. expired adds the note of a session that ended.
+ */
+function SignIn({ next, expired, onSignedIn }: { next: string; expired: boolean; onSignedIn: () => void }) {
+  const [method, setMethod] = useState<SignInMethod>('password');
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
   const [value, setValue] = useState('');
   const [error, setError] = useState('');
-  const submit = async (e: React.FormEvent) => {
+  const [busy, setBusy] = useState(false);
+  const passwordInput = useRef<HTMLInputElement>(null);
+  const done = () => {
+    onSignedIn();
+    navigate(next.startsWith('/app/') ? next : '/app/dashboards', true);
+  };
+  const fail = (err: unknown) => {
+    clearToken();
+    setError(err instanceof ApiError ? err.reason : errorText(err));
+  };
+  const withPassword = async (e: React.FormEvent) => {
     e.preventDefault();
     setError('');
+    setBusy(true);
+    try {
+      await login(username.trim(), password);
+      done();
+    } catch (err) {
+      fail(err);
+      setPassword('');
+      passwordInput.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+  const withToken = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError('');
+    setBusy(true);
     setToken(value);
     try {
-      await call('GET', '/_plugins/_security/authinfo');
-      onSignedIn();
-      navigate(next.startsWith('/app/') ? next : '/app/dashboards', true);
+      await call('GET', '/_plugins/_security/authinfo', { signIn: true });
+      done();
     } catch (err) {
-      clearToken();
-      setError(err instanceof ApiError ? err.reason : errorText(err));
+      fail(err);
+    } finally {
+      setBusy(false);
     }
+  };
+  const pick = (m: SignInMethod) => {
+    setMethod(m);
+    setError('');
   };
   return (
     <div className="signin">
-      <form onSubmit={submit}>
+      <form onSubmit={method === 'password' ? withPassword : withToken} data-testid={`signin-form-${method}`}>
         <h1>Sign in to tenantgate</h1>
-        <label htmlFor="token">Access token (JWT)</label>
-        <textarea id="token" data-testid="token" rows={5} value={value} onChange={(e) => setValue(e.target.value)} autoFocus />
-        <p className="hint">
-          Mint one with <code>tenantgate token --sub NAME --roles …</code>. It stays in this tab only.
-        </p>
+        {expired && (
+          <div className="note" data-testid="signin-note">
+            Your session expired. Sign in again to continue.
+          </div>
+        )}
+        <div className="tabs" role="tablist">
+          <button type="button" role="tab" aria-selected={method === 'password'} className={method === 'password' ? 'tab active' : 'tab'}
+            data-testid="signin-tab-password" onClick={() => pick('password')}>
+            Password
+          </button>
+          <button type="button" role="tab" aria-selected={method === 'token'} className={method === 'token' ? 'tab active' : 'tab'}
+            data-testid="signin-tab-token" onClick={() => pick('token')}>
+            Access token
+          </button>
+        </div>
+        {method === 'password' ? (
+          <>
+            <label htmlFor="username">User name</label>
+            <input id="username" data-testid="username" autoComplete="username" value={username}
+              onChange={(e) => setUsername(e.target.value)} autoFocus />
+            <label htmlFor="password">Password</label>
+            <input id="password" ref={passwordInput} data-testid="password" type="password" autoComplete="current-password" value={password}
+              onChange={(e) => setPassword(e.target.value)} />
+          </>
+        ) : (
+          <>
+            <label htmlFor="token">Access token (JWT or API token)</label>
+            <textarea id="token" data-testid="token" rows={5} value={value} onChange={(e) => setValue(e.target.value)} autoFocus />
+            <p className="hint">
+              Mint one with <code>tenantgate token --sub NAME --roles …</code>, or create an API token for your user.
+            </p>
+          </>
+        )}
         {error && (
-          <div className="error" data-testid="signin-error">
+          <div className="error" data-testid="signin-error" role="alert">
             {error}
           </div>
         )}
-        <button type="submit" data-testid="signin" disabled={!value.trim()}>
+        <button type="submit" data-testid="signin"
+          disabled={busy || (method === 'password' ? !username.trim() || !password : !value.trim())}>
           Sign in
         </button>
       </form>
