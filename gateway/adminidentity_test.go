@@ -888,6 +888,7 @@ func TestAccountAPI(t *testing.T) {
 	// JWT-only users have no password here.
 	mustStatus(t, e.do(t, "member", "PUT", "/_plugins/_security/api/account",
 		map[string]any{"current_password": "x", "password": "alice-password-1"}), 404)
+	idNoSecrets(t, e.s, []string{"carol-password-1", "carol-password-2", "carol-password-3", "carol-password-4"}, "user.update")
 }
 
 // TestIdentitySurvivesRestart stops the server and starts it again on the
