@@ -187,7 +187,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		return c.Status(status).JSON(securityStatus{Status: strings.ToUpper(strings.ReplaceAll(utils.StatusMessage(status), " ", "_")), Message: reason})
 	}
 	if osdRoute(c) {
-		if status >= 500 {
+		if status == fiber.StatusInternalServerError {
 			reason = fmt.Sprintf("An internal server error occurred (request id %s)", requestID(c))
 		}
 		return c.Status(status).JSON(osdError{StatusCode: status, Error: utils.StatusMessage(status), Message: reason})
