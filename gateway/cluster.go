@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/tenantgate/tenantgate/policy"
 )
 
 // handleRoot answers GET / like an OpenSearch node, so clients that check
@@ -59,32 +57,11 @@ func (s *Server) handleHealth(c *fiber.Ctx) error {
 // the private tenant included.
 func (s *Server) handleAuthinfo(c *fiber.Ctx) error {
 	cl := callerOf(c)
-	set := s.resolver.Settings()
 	requested, err := requestedTenant(c)
 	if err != nil {
 		return err
 	}
-	var custom []string
-	for _, t := range s.resolver.Registry().List(false) {
-		custom = append(custom, t.Name)
-	}
-	var names []string
-	if set.Enabled {
-		names = append(names, custom...)
-		if set.EnablePrivate {
-			names = append(names, policy.PrivateTenant)
-		}
-	}
-	if !set.Enabled || set.EnableGlobal {
-		names = append(names, policy.GlobalTenant)
-	}
-	tenantMap := map[string]bool{}
-	for name, rw := range s.policy.Tenants(cl.roles, names) {
-		if name == policy.PrivateTenant {
-			name = cl.principal.Name
-		}
-		tenantMap[name] = rw
-	}
+	tenantMap := s.tenantsOf(cl)
 	var req any
 	if requested != "" {
 		req = requested
