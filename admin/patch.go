@@ -122,8 +122,8 @@ func (s *Service) PatchTenants(a Actor, patch []byte) error {
 				if t.Reserved {
 					return nil, nil, reserved(name)
 				}
-				if s.Tenancy().DefaultTenant == name {
-					return nil, nil, errorf(ErrConflict, "tenant [%s] is the default_tenant; change tenancy/config first", name)
+				if err := s.notDefault(tx, name); err != nil {
+					return nil, nil, err
 				}
 				t.DeletedAt, t.DeletedBy, t.Updated = &now, a.Name, now
 				action = "tenant.delete"

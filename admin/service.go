@@ -78,8 +78,12 @@ type Service struct {
 	appender audit.Appender
 	log      *slog.Logger
 
-	reloadMu      sync.Mutex
-	dir           atomic.Pointer[Directory]
+	reloadMu sync.Mutex
+	dir      atomic.Pointer[Directory]
+	// purgeMu runs one purge at a time; purging holds the ids being
+	// purged, which RestoreTenant refuses.
+	purgeMu       sync.Mutex
+	purging       sync.Map
 	auditFailures atomic.Uint64
 	passwords     *auth.PasswordCache
 	dummy         dummyHash

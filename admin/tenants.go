@@ -134,6 +134,13 @@ func (s *Service) createTenantTx(tx *control.Tx, a Actor, in TenantInput) (contr
 	name := AdminRoleName(in.ID)
 	if _, err := tx.Role(name); err == nil {
 		return t, nil, errorf(ErrConflict, "role [%s] already exists; delete it before creating tenant [%s]", name, in.ID)
+	} else if !errors.Is(err, control.ErrNotFound) {
+		return t, nil, err
+	}
+	if _, err := tx.Mapping(name); err == nil {
+		return t, nil, errorf(ErrConflict, "role mapping [%s] already exists; delete it before creating tenant [%s]", name, in.ID)
+	} else if !errors.Is(err, control.ErrNotFound) {
+		return t, nil, err
 	}
 	role := control.Role{Name: name, Role: policy.Role{
 		Description: fmt.Sprintf("Administers tenant %s", in.ID),
@@ -174,6 +181,9 @@ func (s *Service) createTenantTx(tx *control.Tx, a Actor, in TenantInput) (contr
 // to its own administrators (423), as it refuses their other writes.
 func (s *Service) UpdateTenant(a Actor, id string, name, description *string) (control.Tenant, error) {
 	ch := change{action: "tenant.update", tenant: id, target: id}
+	if name != nil && strings.TrimSpace(*name) == "" {
+		return control.Tenant{}, s.deny(a, ch, errorf(ErrInvalid, "name must not be empty"))
+	}
 	var out control.Tenant
 	err := s.mutate(a, ch, func(tx *control.Tx) (any, any, error) {
 		t, err := s.adminTenant(tx, a, id)
@@ -251,8 +261,8 @@ func (s *Service) DeleteTenant(a Actor, id string) (control.Tenant, error) {
 		if t.Reserved {
 			return nil, nil, reserved(id)
 		}
-		if s.Tenancy().DefaultTenant == id {
-			return nil, nil, errorf(ErrConflict, "tenant [%s] is the default_tenant; change tenancy/config first", id)
+		if err := s.notDefault(tx, id); err != nil {
+			return nil, nil, err
 		}
 		before := t
 		now := s.o.Clock().UTC()
@@ -261,6 +271,29 @@ func (s *Service) DeleteTenant(a Actor, id string) (control.Tenant, error) {
 		return before, t, tx.PutTenant(t)
 	})
 	return out, err
+}
+
+// tenancyTx returns the multitenancy settings as stored in tx (the
+// configuration file's until a PUT of tenancy/config), so that a check
+// and the change it guards see the same settings.
+func (s *Service) tenancyTx(tx *control.Tx) (control.Tenancy, error) {
+	t, stored, err := tx.StoredTenancy()
+	if err != nil || !stored {
+		return s.o.Defaults, err
+	}
+	return t, nil
+}
+
+// notDefault refuses to delete the default tenant.
+func (s *Service) notDefault(tx *control.Tx, id string) error {
+	set, err := s.tenancyTx(tx)
+	if err != nil {
+		return err
+	}
+	if set.DefaultTenant == id {
+		return errorf(ErrConflict, "tenant [%s] is the default_tenant; change tenancy/config first", id)
+	}
+	return nil
 }
 
 // RestoreTenant brings back a soft-deleted tenant within the retention
@@ -280,6 +313,9 @@ func (s *Service) RestoreTenant(a Actor, id string) (control.Tenant, error) {
 		}
 		if t.DeletedAt == nil {
 			return nil, nil, errorf(ErrConflict, "tenant [%s] is not deleted", id)
+		}
+		if _, busy := s.purging.Load(id); busy {
+			return nil, nil, errorf(ErrConflict, "tenant [%s] is being purged", id)
 		}
 		now := s.o.Clock().UTC()
 		if !now.Before(t.DeletedAt.Add(s.o.Retention)) {
@@ -382,7 +418,11 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, id := range due {
-		if err := s.purge(ctx, Actor{Name: "tenantgate", Superadmin: true}, id); err != nil {
+		err := s.purge(ctx, Actor{Name: "tenantgate", Superadmin: true}, id)
+		switch {
+		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict):
+			continue // purged or restored meanwhile
+		case err != nil:
 			return n, fmt.Errorf("purging tenant %s: %w", id, err)
 		}
 		s.log.Info("purged deleted tenant", "tenant", id)
@@ -395,7 +435,35 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 // its tenant-scoped roles and their mappings, and its service accounts
 // with their tokens. Dropping indices first means a purge interrupted
 // half way leaves a deleted tenant that the next purge finishes.
+//
+// Purges run one at a time, and a purge first claims its tenant: in a
+// write transaction (so after any restore that committed, and before
+// any that has not) it checks the tenant is still deleted and marks it
+// as being purged, which RestoreTenant refuses. No restore can then
+// bring back a tenant whose indices are being dropped, and a tenant
+// purged meanwhile by someone else is a plain ErrNotFound.
 func (s *Service) purge(ctx context.Context, a Actor, id string) error {
+	s.purgeMu.Lock()
+	defer s.purgeMu.Unlock()
+	s.purging.Store(id, true)
+	defer s.purging.Delete(id)
+	ch := change{action: "tenant.purge", tenant: id, target: id}
+	err := s.o.Store.Update(func(tx *control.Tx) error {
+		t, err := tx.Tenant(id)
+		switch {
+		case errors.Is(err, control.ErrNotFound):
+			return errorf(ErrNotFound, "tenant [%s] not found", id)
+		case err != nil:
+			return err
+		case t.DeletedAt == nil:
+			return errorf(ErrConflict, "tenant [%s] is not deleted; delete it first", id)
+		}
+		return nil
+	})
+	if err != nil {
+		s.fail(s.record(a, ch), err)
+		return err
+	}
 	if s.o.Index != nil {
 		v := s.o.Index.SystemView(tenants.CustomRef(id))
 		infos, err := v.List(ctx)
@@ -413,7 +481,6 @@ func (s *Service) purge(ctx context.Context, a Actor, id string) error {
 			}
 		}
 	}
-	ch := change{action: "tenant.purge", tenant: id, target: id}
 	return s.mutate(a, ch, func(tx *control.Tx) (any, any, error) {
 		t, err := tx.Tenant(id)
 		if err != nil {
@@ -496,7 +563,10 @@ func (s *Service) PutTenancy(a Actor, t control.Tenancy) (control.Tenancy, error
 		if err := s.checkTenancy(tx, t); err != nil {
 			return nil, nil, err
 		}
-		before := s.Tenancy()
+		before, err := s.tenancyTx(tx)
+		if err != nil {
+			return nil, nil, err
+		}
 		return before, t, tx.PutTenancy(t)
 	})
 	return t, err
