@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/index"
+	"github.com/tenantgate/tenantgate/policy"
 )
 
 // bulkItem is one parsed action of a bulk request.
@@ -152,6 +155,9 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if sc.only.perItem {
+		s.checkItems(c, sc, items)
+	}
 	results := make([]index.OpResult, len(items))
 	// Group items by index, keeping their order within each index: one
 	// Apply (one durable batch) per index.
@@ -221,6 +227,72 @@ func (s *Server) handleBulk(c *fiber.Ctx) error {
 	}
 	b.raw("]}")
 	return sendJSON(c, fiber.StatusOK, &b)
+}
+
+// itemAction is what a bulk item does to its index, for index
+// permissions, and OpenSearch's name of it for the refusal.
+func itemAction(t index.OpType) (policy.IndexAction, string) {
+	switch t {
+	case index.OpDelete:
+		return policy.IndexDelete, "indices:data/write/delete"
+	case index.OpUpdate:
+		return policy.IndexWrite, "indices:data/write/update"
+	}
+	return policy.IndexWrite, "indices:data/write/index"
+}
+
+// checkItems refuses, each with OpenSearch's 403 item error, the items of
+// a bulk request that the caller's index permissions do not grant: the
+// caller may not write the tenant (authorizeBulk), so every item needs
+// IndexAllowed for its own index and action, and a write into an index
+// that does not exist yet, which would create it, needs IndexManage too.
+// The other items are applied. One audit record lists what was refused.
+func (s *Server) checkItems(c *fiber.Ctx, sc *scope, items []bulkItem) {
+	cl := sc.caller
+	exists := map[string]bool{}
+	var refused []string
+	seen := map[string]bool{}
+	for i := range items {
+		it := &items[i]
+		if it.err != nil {
+			continue
+		}
+		act, name := itemAction(it.op.Type)
+		ok := s.indexGranted(cl, sc.tenant, it.index, act)
+		if ok && act == policy.IndexWrite && !s.indexGranted(cl, sc.tenant, it.index, policy.IndexManage) {
+			there, known := exists[it.index]
+			if !known {
+				var err error
+				if there, err = sc.view.Exists(c.UserContext(), it.index); err != nil {
+					// An invalid name: Apply refuses the item with a 400.
+					there = true
+				}
+				exists[it.index] = there
+			}
+			if !there {
+				ok, name = false, "indices:admin/create"
+			}
+		}
+		if ok {
+			continue
+		}
+		it.err = &Error{Status: fiber.StatusForbidden, Type: "security_exception",
+			Reason: fmt.Sprintf("no permissions for [%s] and User [name=%s] on index [%s] in tenant [%s]", name, cl.principal.Name, it.index, sc.tenant.Name())}
+		if what := name + " " + it.index; !seen[what] {
+			seen[what] = true
+			refused = append(refused, what)
+		}
+	}
+	if len(refused) > 0 {
+		const most = 10
+		reason := "bulk items refused by index permissions: " + strings.Join(refused[:min(len(refused), most)], ", ")
+		if len(refused) > most {
+			reason += fmt.Sprintf(" and %d more", len(refused)-most)
+		}
+		rec := s.authRecord(c, cl.principal.Name, audit.ActionAccessDenied, audit.OutcomeDenied, fiber.StatusForbidden, reason)
+		rec.ActorRoles, rec.Tenant = cl.roles.Names(), sc.tenant.Name()
+		s.trail.Record(rec)
+	}
 }
 
 // logItemError logs a server-side failure of bulk items with the request

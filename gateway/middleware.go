@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,19 @@ type scope struct {
 	caller *caller
 	tenant tenants.Ref
 	view   *index.View
+	// only is set when the caller may not write the tenant and index
+	// permissions let the write in; the zero value means no such limit.
+	only indexOnly
+}
+
+// indexOnly is how index permissions limit a write whose caller may not
+// write the tenant.
+type indexOnly struct {
+	// index is the one index the request may act on (authorizeIndex).
+	index string
+	// perItem is set on a bulk request: each item is checked against the
+	// index permissions for its own index and action (handleBulk).
+	perItem bool
 }
 
 func requestID(c *fiber.Ctx) string {
@@ -250,17 +264,79 @@ func canonicalTenant(name string) string {
 // the one choke point for tenant scoping: handlers only see the View it
 // puts in the request.
 func (s *Server) authorize(action policy.Action) fiber.Handler {
+	return s.authorizeWith(action, nil)
+}
+
+// authorizeIndex is authorize(policy.Write) for a route whose {index}
+// index permissions may also open, acts being what the route does to it.
+// Index permissions are additive: a caller who may write the tenant
+// passes as with authorize. One who may not passes when {index} names one
+// concrete index (a valid name: no wildcard, no comma list, no _all) and
+// IndexAllowed grants every one of acts on it in the tenant (IndexRead is
+// also granted by reading the tenant). A document write into an index
+// that does not exist yet would create it, so without IndexManage it
+// needs the index to exist, as OpenSearch Security asks for
+// indices:admin/create. The scope records that the request is limited to
+// that index. A route without {index} (templates, POST /_refresh) never
+// passes this way. Anything else is authorize's 403, and lock and freeze
+// apply as to any write.
+func (s *Server) authorizeIndex(acts ...policy.IndexAction) fiber.Handler {
+	return s.authorizeWith(policy.Write, func(c *fiber.Ctx, cl *caller, ref tenants.Ref) (indexOnly, bool) {
+		name, err := param(c, "index")
+		if err != nil || index.ValidateName(name, false) != nil {
+			return indexOnly{}, false
+		}
+		for _, a := range acts {
+			if !s.indexGranted(cl, ref, name, a) {
+				return indexOnly{}, false
+			}
+		}
+		if slices.Contains(acts, policy.IndexWrite) && !s.indexGranted(cl, ref, name, policy.IndexManage) {
+			if ok, err := s.index.View(ref).Exists(c.UserContext(), name); err != nil || !ok {
+				return indexOnly{}, false
+			}
+		}
+		return indexOnly{index: name}, true
+	})
+}
+
+// authorizeBulk is authorize(policy.Write) for _bulk. A caller who may
+// not write the tenant but has index permissions passes when they may
+// read the tenant or hold one of its tenant-scoped roles ("name@tenant"),
+// and handleBulk then checks each item (indexOnly.perItem); a caller with
+// neither gets authorize's 403, so that a tenant the caller has nothing
+// to do with looks the same whether or not it exists.
+func (s *Server) authorizeBulk() fiber.Handler {
+	return s.authorizeWith(policy.Write, func(_ *fiber.Ctx, cl *caller, ref tenants.Ref) (indexOnly, bool) {
+		if !s.policy.HasIndexPermissions(cl.roles) {
+			return indexOnly{}, false
+		}
+		if s.allowed(cl, ref, policy.Read) || holdsTenantRole(cl.roles, ref) {
+			return indexOnly{perItem: true}, true
+		}
+		return indexOnly{}, false
+	})
+}
+
+// indexFallback decides, for a caller refused action in the resolved
+// tenant, whether index permissions let the request in, and how they
+// limit it.
+type indexFallback func(c *fiber.Ctx, cl *caller, ref tenants.Ref) (indexOnly, bool)
+
+// authorizeWith is authorize with an optional fallback for callers the
+// tenant permissions refuse.
+func (s *Server) authorizeWith(action policy.Action, fallback indexFallback) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		cl := callerOf(c)
 		requested, err := requestedTenant(c)
 		if err != nil {
 			return err
 		}
-		ref, err := s.decide(cl, requested, action)
+		ref, only, err := s.decideWith(c, cl, requested, action, fallback)
 		if err != nil {
 			return err
 		}
-		c.Locals(keyScope, &scope{caller: cl, tenant: ref, view: s.index.View(ref)})
+		c.Locals(keyScope, &scope{caller: cl, tenant: ref, view: s.index.View(ref), only: only})
 		return c.Next()
 	}
 }
@@ -271,6 +347,15 @@ func (s *Server) authorize(action policy.Action) fiber.Handler {
 // of saved objects); a tenant that does not exist and one the caller may
 // not use give the same 403.
 func (s *Server) decide(cl *caller, requested string, action policy.Action) (tenants.Ref, error) {
+	ref, _, err := s.decideWith(nil, cl, requested, action, nil)
+	return ref, err
+}
+
+// decideWith is decide where fallback, when not nil, may let in a caller
+// the tenant permissions refuse (index permissions), limiting the
+// request as it says. Lock and freeze apply either way.
+func (s *Server) decideWith(c *fiber.Ctx, cl *caller, requested string, action policy.Action, fallback indexFallback) (tenants.Ref, indexOnly, error) {
+	var only indexOnly
 	name := "read"
 	if action == policy.Write {
 		name = "write"
@@ -278,24 +363,60 @@ func (s *Server) decide(cl *caller, requested string, action policy.Action) (ten
 	ref, err := s.resolver.Resolve(requested, cl.principal.Name)
 	if err != nil {
 		if errors.Is(err, tenants.ErrForbidden) {
-			return ref, forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
+			return ref, only, forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
 		}
-		return ref, err
+		return ref, only, err
 	}
 	if !s.allowed(cl, ref, action) {
-		return ref, forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
+		ok := false
+		if fallback != nil {
+			only, ok = fallback(c, cl, ref)
+		}
+		if !ok {
+			return ref, indexOnly{}, forbidden(name, cl.principal.Name, displayTenant(requested, s.resolver.Settings().Default))
+		}
 	}
 	if ref.Kind == tenants.KindCustom {
 		if t, ok := s.resolver.Registry().Get(ref.ID); ok {
 			switch {
 			case t.Locked && !cl.superadmin:
-				return ref, tenantLocked("tenant [%s] is locked by an administrator: every request to it is refused until it is unlocked", ref.ID)
+				return ref, only, tenantLocked("tenant [%s] is locked by an administrator: every request to it is refused until it is unlocked", ref.ID)
 			case t.Frozen && action != policy.Read:
-				return ref, tenantLocked("tenant [%s] is frozen: it serves reads but refuses writes until it is unfrozen", ref.ID)
+				return ref, only, tenantLocked("tenant [%s] is frozen: it serves reads but refuses writes until it is unfrozen", ref.ID)
 			}
 		}
 	}
-	return ref, nil
+	return ref, only, nil
+}
+
+// indexGranted reports whether the caller may perform a on the index
+// named name in the resolved tenant through index permissions:
+// IndexAllowed, asked only of callers that have index permissions, or
+// for IndexRead, reading the tenant. It never narrows what the tenant
+// permissions allow; callers ask it only when those refuse.
+func (s *Server) indexGranted(cl *caller, ref tenants.Ref, name string, a policy.IndexAction) bool {
+	if ref.Kind == tenants.KindPrivate && ref.ID != cl.principal.Name {
+		return false
+	}
+	if a == policy.IndexRead && s.allowed(cl, ref, policy.Read) {
+		return true
+	}
+	return s.policy.HasIndexPermissions(cl.roles) && s.policy.IndexAllowed(cl.roles, ref.Name(), name, a)
+}
+
+// holdsTenantRole reports whether one of the roles is a tenant-scoped
+// role of the resolved tenant: policy requires a role named "x@T" to be
+// scoped to T.
+func holdsTenantRole(r policy.Roles, ref tenants.Ref) bool {
+	if ref.Kind != tenants.KindCustom {
+		return false
+	}
+	for _, n := range r.Names() {
+		if i := strings.LastIndexByte(n, '@'); i >= 0 && n[i+1:] == ref.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // allowed asks the policy, the one decision point, whether the caller

@@ -15,6 +15,21 @@ import (
 // routes registers every route. Each tenant-scoped route is classified
 // here, once, as a read or a write: GET and HEAD, _search, _count, _mget
 // and _msearch are reads (POST included); everything else writes.
+//
+// A write that acts on an index is also classified by its index action,
+// for roles' index_permissions: creating and deleting an index, index
+// templates and POST _refresh manage (policy.IndexManage); indexing,
+// creating and updating documents write (IndexWrite); deleting documents
+// and _delete_by_query (which also reads) delete (IndexDelete); _bulk
+// checks each item by its own action. Index permissions are additive: a
+// caller who may write the tenant may do all of this whatever they say,
+// and a caller who may only read it (or holds one of its tenant-scoped
+// roles) may also do what they grant on the one index a route names
+// (never a wildcard or a list; a document write into a missing index,
+// which would create it, needs manage too). They never narrow anything:
+// an index read permission does not limit what a tenant reader reads.
+// Routes without an index (templates, POST /_refresh) and the saved
+// objects (.kibana) and sample data routes need tenant write.
 func (s *Server) routes(reg *prometheus.Registry) {
 	app := s.app
 	app.Use(s.observe)
@@ -58,6 +73,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	read := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Read), h) }
 	write := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Write), h) }
+	// writeIndex is write for a route that index permissions granting
+	// acts on its {index} also open (authorizeIndex).
+	writeIndex := func(method, path string, h fiber.Handler, acts ...policy.IndexAction) {
+		app.Add(method, path, s.authorizeIndex(acts...), h)
+	}
+	manage := policy.IndexManage
 
 	// Cluster level (still scoped: health and cat list the tenant's indices).
 	read(fiber.MethodGet, "/", s.handleRoot)
@@ -76,9 +97,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	read(fiber.MethodGet, "/_index_template", s.handleGetTemplate)
 	read(fiber.MethodGet, "/_index_template/:name", s.handleGetTemplate)
 	read(fiber.MethodHead, "/_index_template/:name", s.handleGetTemplate)
-	write(fiber.MethodPut, "/_index_template/:name", s.handlePutTemplate)
-	write(fiber.MethodPost, "/_index_template/:name", s.handlePutTemplate)
-	write(fiber.MethodDelete, "/_index_template/:name", s.handleDeleteTemplate)
+	writeIndex(fiber.MethodPut, "/_index_template/:name", s.handlePutTemplate, manage)
+	writeIndex(fiber.MethodPost, "/_index_template/:name", s.handlePutTemplate, manage)
+	writeIndex(fiber.MethodDelete, "/_index_template/:name", s.handleDeleteTemplate, manage)
 
 	// Multi-index reads and bulk.
 	for _, m := range []string{fiber.MethodGet, fiber.MethodPost} {
@@ -96,13 +117,14 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// call it after indexing; by the rule above GET reads and POST writes.
 	// Registered before /:index so that GET /_refresh is not an index name.
 	read(fiber.MethodGet, "/_refresh", s.handleRefresh)
-	write(fiber.MethodPost, "/_refresh", s.handleRefresh)
+	writeIndex(fiber.MethodPost, "/_refresh", s.handleRefresh, manage)
 	read(fiber.MethodGet, "/:index/_refresh", s.handleRefresh)
-	write(fiber.MethodPost, "/:index/_refresh", s.handleRefresh)
-	write(fiber.MethodPost, "/_bulk", s.handleBulk)
-	write(fiber.MethodPut, "/_bulk", s.handleBulk)
-	write(fiber.MethodPost, "/:index/_bulk", s.handleBulk)
-	write(fiber.MethodPut, "/:index/_bulk", s.handleBulk)
+	writeIndex(fiber.MethodPost, "/:index/_refresh", s.handleRefresh, manage)
+	// Bulk writes; index permissions are checked per item (authorizeBulk).
+	for _, path := range []string{"/_bulk", "/:index/_bulk"} {
+		app.Add(fiber.MethodPost, path, s.authorizeBulk(), s.handleBulk)
+		app.Add(fiber.MethodPut, path, s.authorizeBulk(), s.handleBulk)
+	}
 
 	// OpenSearch Dashboards' API: saved objects and short links
 	// (savedobjects.go), before /:index. Every non-GET /api call needs the
@@ -131,22 +153,23 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	write(fiber.MethodPost, "/api/sample_data/:set", s.handleSampleData)
 
 	// Indices.
-	write(fiber.MethodPut, "/:index", s.handleCreateIndex)
+	writeIndex(fiber.MethodPut, "/:index", s.handleCreateIndex, manage)
 	read(fiber.MethodGet, "/:index", s.handleGetIndex)
 	read(fiber.MethodHead, "/:index", s.handleGetIndex)
-	write(fiber.MethodDelete, "/:index", s.handleDeleteIndex)
+	writeIndex(fiber.MethodDelete, "/:index", s.handleDeleteIndex, manage)
 	read(fiber.MethodGet, "/:index/_mapping", s.handleGetMapping)
 
 	// Documents.
-	write(fiber.MethodPut, "/:index/_doc/:id", s.handleIndexDoc)
-	write(fiber.MethodPost, "/:index/_doc/:id", s.handleIndexDoc)
-	write(fiber.MethodPost, "/:index/_doc", s.handleIndexDoc)
-	write(fiber.MethodPut, "/:index/_create/:id", s.handleCreateDoc)
-	write(fiber.MethodPost, "/:index/_create/:id", s.handleCreateDoc)
+	docWrite, docDelete := policy.IndexWrite, policy.IndexDelete
+	writeIndex(fiber.MethodPut, "/:index/_doc/:id", s.handleIndexDoc, docWrite)
+	writeIndex(fiber.MethodPost, "/:index/_doc/:id", s.handleIndexDoc, docWrite)
+	writeIndex(fiber.MethodPost, "/:index/_doc", s.handleIndexDoc, docWrite)
+	writeIndex(fiber.MethodPut, "/:index/_create/:id", s.handleCreateDoc, docWrite)
+	writeIndex(fiber.MethodPost, "/:index/_create/:id", s.handleCreateDoc, docWrite)
 	read(fiber.MethodGet, "/:index/_doc/:id", s.handleGetDoc)
 	read(fiber.MethodHead, "/:index/_doc/:id", s.handleGetDoc)
 	read(fiber.MethodGet, "/:index/_source/:id", s.handleGetSource)
-	write(fiber.MethodDelete, "/:index/_doc/:id", s.handleDeleteDoc)
-	write(fiber.MethodPost, "/:index/_update/:id", s.handleUpdateDoc)
-	write(fiber.MethodPost, "/:index/_delete_by_query", s.handleDeleteByQuery)
+	writeIndex(fiber.MethodDelete, "/:index/_doc/:id", s.handleDeleteDoc, docDelete)
+	writeIndex(fiber.MethodPost, "/:index/_update/:id", s.handleUpdateDoc, docWrite)
+	writeIndex(fiber.MethodPost, "/:index/_delete_by_query", s.handleDeleteByQuery, docDelete, policy.IndexRead)
 }

@@ -27,12 +27,15 @@ type Authenticator interface {
 	Verify(token string) (auth.Principal, error)
 }
 
-// Authorizer decides whether mapped roles may read or write in a tenant.
+// Authorizer decides whether mapped roles may read or write in a tenant,
+// and what their index permissions add there.
 type Authorizer interface {
 	RolesForGroups(user string, backendRoles, groups []string) policy.Roles
 	Allowed(r policy.Roles, tenant string, a policy.Action) bool
 	Tenants(r policy.Roles, tenants []string) map[string]bool
 	Superadmin(r policy.Roles) bool
+	HasIndexPermissions(r policy.Roles) bool
+	IndexAllowed(r policy.Roles, tenant, index string, a policy.IndexAction) bool
 }
 
 // Deps are what the gateway is built from.
