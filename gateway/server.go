@@ -145,6 +145,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		if err := s.Shutdown(s.cfg.Server.ShutdownTimeout); err != nil {
 			return err
 		}
+		// fasthttp's Shutdown does not stop a Serve that had not yet
+		// started (it would then serve forever): close the listener too.
+		_ = ln.Close()
 		return <-errc
 	}
 }

@@ -235,3 +235,27 @@ func TestRestartKeepsTenantAdministration(t *testing.T) {
 		t.Errorf("security files applied %d times: %v", p.Total, err)
 	}
 }
+
+// TestStopRightAfterStart stops servers as soon as they listen: a
+// shutdown that comes before the HTTP server has started serving must
+// still stop it (fasthttp's Shutdown alone does not, and Run then never
+// returned, hanging the test that stopped it).
+func TestStopRightAfterStart(t *testing.T) {
+	n := 100
+	if testing.Short() {
+		n = 10
+	}
+	cfg := testserver.Config(t.TempDir())
+	for range n {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			testserver.StartConfig(t, cfg).Stop()
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the server did not stop")
+		}
+	}
+}
