@@ -297,7 +297,9 @@ func (s *Service) notDefault(tx *control.Tx, id string) error {
 }
 
 // RestoreTenant brings back a soft-deleted tenant within the retention
-// window, with everything it had. It needs restapi:admin/tenants.
+// window, with everything it had. It needs restapi:admin/tenants. A
+// tenant removed from tenants.yml is restored by putting it back in the
+// file (403 reserved here).
 func (s *Service) RestoreTenant(a Actor, id string) (control.Tenant, error) {
 	ch := change{action: "tenant.restore", tenant: id, target: id}
 	if !s.can(a, policy.ClusterTenants) {
@@ -316,6 +318,11 @@ func (s *Service) RestoreTenant(a Actor, id string) (control.Tenant, error) {
 		}
 		if _, busy := s.purging.Load(id); busy {
 			return nil, nil, errorf(ErrConflict, "tenant [%s] is being purged", id)
+		}
+		if t.Source == control.SourceFile {
+			// Removed from tenants.yml: the next start would delete it
+			// again. The file is where it comes back.
+			return nil, nil, errorf(ErrReserved, "Resource '%s' is reserved: it was removed from tenants.yml; put it back there to restore it", id)
 		}
 		now := s.o.Clock().UTC()
 		if !now.Before(t.DeletedAt.Add(s.o.Retention)) {

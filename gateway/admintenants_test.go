@@ -941,3 +941,45 @@ func TestPatchTenants(t *testing.T) {
 		})
 	}
 }
+
+// TestTenantRemovedFromTheFiles checks that a tenant of tenants.yml
+// removed from the file is soft-deleted at the next start and comes back
+// by putting it back in the file, not through the API (the next start
+// would delete it again).
+func TestTenantRemovedFromTheFiles(t *testing.T) {
+	cfg := adminConfig(t)
+	file := filepath.Join(cfg.SecurityDir, "tenants.yml")
+	withFiled, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFiled = append(withFiled, "filed:\n  description: \"From the file\"\n"...)
+	if err := os.WriteFile(file, withFiled, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	su := superTok(t)
+	s := testserver.StartConfig(t, cfg)
+	mustStatus(t, s.Do(t, "PUT", "/data/_doc/1", su, "filed", `{"k":1}`), 201)
+	s.Stop()
+
+	without := strings.Replace(string(withFiled), "filed:\n  description: \"From the file\"\n", "", 1)
+	if err := os.WriteFile(file, []byte(without), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = testserver.StartConfig(t, cfg)
+	mustStatus(t, s.Do(t, "GET", "/data/_doc/1", su, "filed", nil), 403)
+	if ids := tenantIDs(t, s.Do(t, "GET", "/api/v1/tenants?deleted=true", su, "", nil)); !slices.Contains(ids, "filed") {
+		t.Fatalf("a tenant removed from the file is not listed as deleted: %v", ids)
+	}
+	mustMessage(t, s.Do(t, "POST", "/api/v1/tenants/filed/restore", su, "", nil), 403, "tenants.yml")
+	s.Stop()
+
+	if err := os.WriteFile(file, withFiled, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = testserver.StartConfig(t, cfg)
+	r := s.Do(t, "GET", "/data/_source/1", su, "filed", nil)
+	if r.Status != 200 || string(r.Body) != `{"k":1}` {
+		t.Fatalf("a tenant put back in the file: %d %s", r.Status, r.Body)
+	}
+}
