@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 
 // Extra security entries of the tenant administration tests, added to a
 // copy of config/security:
-//   - erin may create tenants (restapi:admin/tenants/create) and nothing else;
+//   - erin, and JWT users with the backend role "creator", may create
+//     tenants (restapi:admin/tenants/create) and nothing else;
 //   - oscar administers every tenant (restapi:admin/tenants) but is no
 //     superadmin;
 //   - alice (backend role analyst) writes in every "t-*" tenant, so she is a
@@ -51,6 +53,7 @@ vault_reader:
 	extraMappings = `
 tenant_creator:
   users: ["erin"]
+  backend_roles: ["creator"]
 tenant_operator:
   users: ["oscar"]
 team_writer:
@@ -981,5 +984,61 @@ func TestTenantRemovedFromTheFiles(t *testing.T) {
 	r := s.Do(t, "GET", "/data/_source/1", su, "filed", nil)
 	if r.Status != 200 || string(r.Body) != `{"k":1}` {
 		t.Fatalf("a tenant put back in the file: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestConcurrentCreators creates tenants from many creators at once:
+// each creator writes in their new tenant with the very next request.
+func TestConcurrentCreators(t *testing.T) {
+	e := startAdmin(t)
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		tok := testserver.Token(t, fmt.Sprintf("creator%d", i), "creator")
+		id := fmt.Sprintf("t-c%d", i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := e.s.Do(t, "POST", "/api/v1/tenants", tok, "", map[string]string{"id": id}); r.Status != 201 {
+				errs <- fmt.Sprintf("create %s: %d %s", id, r.Status, r.Body)
+				return
+			}
+			if r := e.s.Do(t, "PUT", "/data/_doc/1", tok, id, `{"k":1}`); r.Status != 201 {
+				errs <- fmt.Sprintf("write in %s: %d %s", id, r.Status, r.Body)
+			}
+			// Only in their own tenant (the next one may not exist yet:
+			// 403 either way).
+			other := fmt.Sprintf("t-c%d", (i+1)%n)
+			if r := e.s.Do(t, "GET", "/api/v1/tenants/"+other, tok, "", nil); r.Status != 403 {
+				errs <- fmt.Sprintf("%s reads %s: %d", id, other, r.Status)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+	if ids := tenantIDs(t, e.s.Do(t, "GET", "/api/v1/tenants", superTok(t), "", nil)); len(ids) < n {
+		t.Fatalf("tenants: %v", ids)
+	}
+}
+
+// TestUpdateTenantBadInput checks the 400s of PUT /api/v1/tenants/{id}.
+func TestUpdateTenantBadInput(t *testing.T) {
+	e := startAdmin(t)
+	e.createTenant(t, "t-u")
+	for _, body := range []string{`{"id":"t-other"}`, `{"deleted":true}`, `{"name":""}`, `{"colour":"blue"}`, ``, `{"name":"a"} {}`, `[]`} {
+		var b any
+		if body != "" {
+			b = body
+		}
+		mustStatus(t, e.s.Do(t, "PUT", "/api/v1/tenants/t-u", superTok(t), "", b), 400)
+	}
+	r := e.s.Do(t, "PUT", "/api/v1/tenants/t-u", superTok(t), "", `{"id":"t-u","name":"Renamed","deleted":false}`)
+	mustStatus(t, r, 200)
+	if r.JSON(t)["name"] != "Renamed" {
+		t.Fatalf("update: %s", r.Body)
 	}
 }
