@@ -259,3 +259,46 @@ func TestStopRightAfterStart(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgerRuns checks that the server purges tenants past their
+// retention by itself, every tenants.purge_interval.
+func TestPurgerRuns(t *testing.T) {
+	cfg := testserver.Config(t.TempDir())
+	cfg.Tenants.PurgeInterval = 20 * time.Millisecond
+	clk := testserver.NewClock(time.Now())
+	s := testserver.StartWith(t, cfg, instance.Options{Clock: clk.Now})
+	su := testserver.Token(t, "admin")
+	mustStatus(t, s.Do(t, "POST", "/api/v1/tenants", su, "", `{"id":"stage"}`), 201)
+	mustStatus(t, s.Do(t, "PUT", "/data/_doc/1", su, "stage", `{"k":1}`), 201)
+	mustStatus(t, s.Do(t, "DELETE", "/api/v1/tenants/stage", su, "", nil), 200)
+	exists := func() bool {
+		err := s.Inst.Store.View(func(tx *control.Tx) error {
+			_, err := tx.Tenant("stage")
+			return err
+		})
+		if err != nil && !errors.Is(err, control.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	// Within the window, the purger leaves it alone.
+	time.Sleep(10 * cfg.Tenants.PurgeInterval)
+	if !exists() {
+		t.Fatal("purged within the retention window")
+	}
+	clk.Advance(cfg.Tenants.Retention)
+	deadline := time.Now().Add(10 * time.Second)
+	for exists() {
+		if time.Now().After(deadline) {
+			t.Fatal("not purged after the retention window")
+		}
+		time.Sleep(cfg.Tenants.PurgeInterval)
+	}
+	if left := s.Inst.Index.Catalog().List("custom:stage"); len(left) != 0 {
+		t.Fatalf("indices left: %+v", left)
+	}
+	p, err := s.Inst.Trail.Query(audit.Filter{Action: "tenant.purge", Actor: "tenantgate"})
+	if err != nil || p.Total != 1 {
+		t.Fatalf("purge records: %+v %v", p, err)
+	}
+}
