@@ -340,9 +340,9 @@ func (s *Service) RestoreTenant(a Actor, id string) (control.Tenant, error) {
 // SetTenantState locks, unlocks, freezes or unfreezes a tenant (op is
 // "lock", "unlock", "freeze" or "unfreeze"). A locked tenant answers
 // every request but a superadmin's with 423; a frozen one refuses writes
-// with 423. It needs restapi:admin/tenants. Tenants of tenants.yml are
-// reserved: the files declare them open, and applying the files at
-// start-up would silently undo a lock.
+// with 423. It needs restapi:admin/tenants. Tenants of tenants.yml can
+// be locked and frozen too: that is operational state, not part of their
+// declaration, and applying the files at start-up keeps it.
 func (s *Service) SetTenantState(a Actor, id, op string) (control.Tenant, error) {
 	ch := change{action: "tenant." + op, tenant: id, target: id}
 	if !s.can(a, policy.ClusterTenants) {
@@ -353,9 +353,6 @@ func (s *Service) SetTenantState(a Actor, id, op string) (control.Tenant, error)
 		t, err := s.visibleTenant(tx, a, id, policy.Read)
 		if err != nil {
 			return nil, nil, err
-		}
-		if t.Reserved {
-			return nil, nil, reserved(id)
 		}
 		before := t
 		switch op {

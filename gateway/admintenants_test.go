@@ -383,8 +383,6 @@ func TestReservedAndHiddenTenants(t *testing.T) {
 		{"PATCH", securityAPI + "/tenants", `[{"op":"remove","path":"/analysts"}]`},
 		{"PUT", "/api/v1/tenants/vault", `{"description":"x"}`},
 		{"DELETE", "/api/v1/tenants/vault", ""},
-		{"POST", "/api/v1/tenants/analysts/lock", ""},
-		{"POST", "/api/v1/tenants/analysts/freeze", ""},
 	} {
 		t.Run(tc.method+" "+tc.path+" "+tc.body, func(t *testing.T) {
 			var body any
@@ -1041,4 +1039,24 @@ func TestUpdateTenantBadInput(t *testing.T) {
 	if r.JSON(t)["name"] != "Renamed" {
 		t.Fatalf("update: %s", r.Body)
 	}
+}
+
+// Locking is operational state, not a change of the declaration: a
+// reserved tenant can be locked and frozen, and stays so across a restart,
+// which applies tenants.yml again.
+func TestReservedTenantLockSurvivesRestart(t *testing.T) {
+	e := startAdmin(t)
+	su := superTok(t)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/analysts/lock", su, "", nil), 200)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/analysts/freeze", su, "", nil), 200)
+	e.s.Stop()
+	s2 := testserver.StartConfig(t, e.s.Config)
+	r := s2.Do(t, "GET", "/api/v1/tenants/analysts", su, "", nil)
+	mustStatus(t, r, 200)
+	if got := r.JSON(t); got["locked"] != true || got["frozen"] != true || got["reserved"] != true {
+		t.Fatalf("analysts after lock, freeze and a restart: %s", r.Body)
+	}
+	mustStatus(t, s2.Do(t, "GET", "/_search", aliceTok(t), "analysts", nil), 423)
+	mustStatus(t, s2.Do(t, "POST", "/api/v1/tenants/analysts/unlock", su, "", nil), 200)
+	mustStatus(t, s2.Do(t, "GET", "/_search", aliceTok(t), "analysts", nil), 200)
 }
