@@ -97,7 +97,9 @@ func tab(t *testing.T, ctx context.Context) context.Context {
 
 func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
 	t.Helper()
-	step, cancel := context.WithTimeout(ctx, 10*time.Second)
+	// Generous: loading sample data takes ~2 s alone but 10 s and more
+	// under -race on a busy 2-core machine. It bounds a hang, not speed.
+	step, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Run(step, actions...); err != nil {
 		shot(t, ctx, "failure-"+strings.ReplaceAll(t.Name(), "/", "-"))
