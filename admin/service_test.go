@@ -22,7 +22,7 @@ var superActor = Actor{Name: "root", Superadmin: true}
 // tenantTestService is a Service over a real control-plane store in a
 // temporary directory, without indices; opts may set FailClosed,
 // Appender and Retention. It closes when the test ends.
-func tenantTestService(t *testing.T, opts Options) *Service {
+func tenantTestService(t testing.TB, opts Options) *Service {
 	t.Helper()
 	store, err := control.Open(filepath.Join(t.TempDir(), "control.db"))
 	if err != nil {
