@@ -207,7 +207,7 @@ func (s *Server) handleSecurityTenants(c *fiber.Ctx) error {
 	if name != "" {
 		t, err := s.admin.Tenant(a, name)
 		if err != nil {
-			return err
+			return securityNotFound(err, name)
 		}
 		out[t.ID] = admin.SecurityTenantOf(t)
 		return c.JSON(out)
@@ -237,7 +237,7 @@ func (s *Server) handlePutSecurityTenant(c *fiber.Ctx) error {
 	}
 	created, err := s.admin.PutSecurityTenant(s.actor(c), name, in.Description)
 	if err != nil {
-		return err
+		return securityNotFound(err, name)
 	}
 	if created {
 		return c.Status(fiber.StatusCreated).JSON(securityStatus{"CREATED", "'" + name + "' created."})
@@ -252,9 +252,20 @@ func (s *Server) handleDeleteSecurityTenant(c *fiber.Ctx) error {
 		return err
 	}
 	if _, err := s.admin.DeleteTenant(s.actor(c), name); err != nil {
-		return err
+		return securityNotFound(err, name)
 	}
 	return c.JSON(securityStatus{"OK", "'" + name + "' deleted."})
+}
+
+// securityNotFound gives the 404 of a missing (or hidden) tenant
+// OpenSearch Security's message, "Resource 'x' not found.", as the roles
+// API has; other errors pass unchanged.
+func securityNotFound(err error, name string) error {
+	var ae *admin.Error
+	if errors.As(err, &ae) && errors.Is(ae.Kind, admin.ErrNotFound) {
+		return &admin.Error{Kind: admin.ErrNotFound, Message: "Resource '" + name + "' not found."}
+	}
+	return err
 }
 
 // handlePatchSecurityTenants answers PATCH /_plugins/_security/api/tenants
