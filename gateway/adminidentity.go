@@ -658,7 +658,7 @@ func (s *Server) handleAccount(c *fiber.Ctx) error {
 
 // tenantsOf is the tenants map of authinfo and account: the tenants the
 // caller may use, true for read-write, the private tenant under the
-// caller's name.
+// caller's name (service accounts have none).
 func (s *Server) tenantsOf(cl *caller) map[string]bool {
 	set := s.resolver.Settings()
 	var names []string
@@ -666,7 +666,7 @@ func (s *Server) tenantsOf(cl *caller) map[string]bool {
 		for _, t := range s.resolver.Registry().List(false) {
 			names = append(names, t.Name)
 		}
-		if set.EnablePrivate {
+		if set.EnablePrivate && !cl.serviceAccount {
 			names = append(names, policy.PrivateTenant)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
+	"github.com/tenantgate/tenantgate/control"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/policy"
 	"github.com/tenantgate/tenantgate/tenants"
@@ -35,6 +36,11 @@ type caller struct {
 	roles     policy.Roles
 	// superadmin: the user's superadmin flag, or mapped to all_access.
 	superadmin bool
+	// serviceAccount is set for a service account's API token. A service
+	// account has no private tenant: private tenants belong to names, and
+	// a service account's name may be a person's the directory does not
+	// know (a JWT user), so its token must not open that person's.
+	serviceAccount bool
 }
 
 // scope is the tenant a request runs in, after authorization, with the
@@ -167,7 +173,12 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	roles := s.policy.RolesForGroups(p.Name, p.BackendRoles, p.Groups)
-	c.Locals(keyCaller, &caller{principal: p, roles: roles, superadmin: p.Superadmin || s.policy.Superadmin(roles)})
+	cl := &caller{principal: p, roles: roles, superadmin: p.Superadmin || s.policy.Superadmin(roles)}
+	if p.Method == auth.MethodAPIToken {
+		u, ok := s.admin.Directory().User(p.Name)
+		cl.serviceAccount = ok && u.Kind == control.KindServiceAccount
+	}
+	c.Locals(keyCaller, cl)
 	return c.Next()
 }
 
@@ -395,7 +406,7 @@ func (s *Server) decideWith(c *fiber.Ctx, cl *caller, requested string, action p
 // for IndexRead, reading the tenant. It never narrows what the tenant
 // permissions allow; callers ask it only when those refuse.
 func (s *Server) indexGranted(cl *caller, ref tenants.Ref, name string, a policy.IndexAction) bool {
-	if ref.Kind == tenants.KindPrivate && ref.ID != cl.principal.Name {
+	if ref.Kind == tenants.KindPrivate && (ref.ID != cl.principal.Name || cl.serviceAccount) {
 		return false
 	}
 	if a == policy.IndexRead && s.allowed(cl, ref, policy.Read) {
@@ -426,7 +437,8 @@ func holdsTenantRole(r policy.Roles, ref tenants.Ref) bool {
 func (s *Server) allowed(cl *caller, ref tenants.Ref, action policy.Action) bool {
 	// The resolver only ever builds the caller's own private tenant;
 	// should that ever break, refuse rather than let "__user__" through.
-	if ref.Kind == tenants.KindPrivate && ref.ID != cl.principal.Name {
+	// Service accounts have no private tenant (caller.serviceAccount).
+	if ref.Kind == tenants.KindPrivate && (ref.ID != cl.principal.Name || cl.serviceAccount) {
 		return false
 	}
 	return s.policy.Allowed(cl.roles, ref.Name(), action)
