@@ -479,6 +479,18 @@ func (s *Service) tenantAdminMayWrite(tx *control.Tx, a Actor, before *control.U
 		return errorf(ErrForbidden, "only holders of [%s] may set the groups and backend roles of [%s]; map it to roles of tenant [%s] instead",
 			policy.ClusterInternalUsers, u.Name, u.Tenant)
 	}
+	if name := s.roleOutside(tx, a, u); name != "" {
+		return errorf(ErrForbidden, "the name [%s] is mapped to role [%s], which is not a role of tenant [%s]; choose another name",
+			u.Name, name, u.Tenant)
+	}
+	return nil
+}
+
+// roleOutside returns a role that the service account u is mapped to
+// (by its name, backend roles or groups), that is not a role of u's
+// tenant and that a does not hold, or "" when there is none: what a
+// tenant admin of u's tenant would gain through u.
+func (s *Service) roleOutside(tx *control.Tx, a Actor, u control.User) string {
 	for _, name := range s.o.Policy.RolesForGroups(u.Name, u.BackendRoles, u.Groups).Names() {
 		if a.Roles.Has(name) {
 			continue
@@ -486,10 +498,9 @@ func (s *Service) tenantAdminMayWrite(tx *control.Tx, a Actor, before *control.U
 		if r, err := tx.Role(name); err == nil && r.Tenant == u.Tenant {
 			continue
 		}
-		return errorf(ErrForbidden, "the name [%s] is mapped to role [%s], which is not a role of tenant [%s]; choose another name",
-			u.Name, name, u.Tenant)
+		return name
 	}
-	return nil
+	return ""
 }
 
 // sameUser reports whether a and b have the same content, Meta and all.

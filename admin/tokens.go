@@ -109,10 +109,19 @@ func (s *Service) CreateToken(a Actor, kind, owner string, in TokenInput) (Issue
 	}
 	var out IssuedToken
 	err := s.mutate(a, ch, func(tx *control.Tx) (any, any, error) {
-		if _, err := s.tokenOwner(tx, a, kind, owner); err != nil {
+		u, err := s.tokenOwner(tx, a, kind, owner)
+		if err != nil {
 			return nil, nil, err
 		}
-		var err error
+		// A token carries every role of its account: a tenant admin may
+		// not mint one for a service account mapped to a role outside its
+		// tenant that they do not hold (nor may they change that account).
+		if u.Name != a.Name && !s.managesUsers(a) {
+			if role := s.roleOutside(tx, a, u); role != "" {
+				return nil, nil, errorf(ErrForbidden, "service account [%s] is mapped to role [%s], which is not a role of tenant [%s]: only holders of [%s] may create its tokens",
+					u.Name, role, u.Tenant, policy.ClusterInternalUsers)
+			}
+		}
 		out, err = s.issueTx(tx, owner, in, age)
 		return nil, out.Record, err
 	})

@@ -64,3 +64,44 @@ func TestReviewServiceAccountHasNoPrivateTenant(t *testing.T) {
 		t.Errorf("account offers the service account a private tenant: %s", r.Body)
 	}
 }
+
+// TestReviewTenantAdminTokenForServiceAccountMappedOutside: a tenant admin
+// may not change a service account of their tenant whose name a mapping
+// ties to a role outside it; minting a token for it would hand them that
+// role all the same.
+func TestReviewTenantAdminTokenForServiceAccountMappedOutside(t *testing.T) {
+	e := startIdentity(t)
+	// A superadmin creates hr_bot in acme; roles_mapping.yml maps "hr_*" to
+	// hr_manager (write on human_resources).
+	mustStatus(t, e.do(t, "super", "POST", "/api/v1/service-accounts", map[string]any{"name": "hr_bot", "tenant": "acme"}), 201)
+	// tina cannot change it ...
+	mustStatus(t, e.do(t, "tadmin", "PUT", "/api/v1/service-accounts/hr_bot", map[string]any{"tenant": "acme", "description": "x"}), 403)
+	// ... nor mint a token that carries hr_manager.
+	r := e.do(t, "tadmin", "POST", "/api/v1/service-accounts/hr_bot/tokens", map[string]any{"name": "t"})
+	if r.Status == 201 {
+		tok, _ := r.JSON(t)["token"].(string)
+		w := e.s.Do(t, "PUT", "/payroll/_doc/1", tok, "human_resources", map[string]any{"salary": 1})
+		t.Fatalf("tina minted a token for hr_bot (write in human_resources: %d)", w.Status)
+	}
+	mustStatus(t, r, 403)
+	// The same through a group a users admin gives a service account of acme.
+	mustStatus(t, e.do(t, "super", "PUT", "/_plugins/_security/api/roles/hr_api", map[string]any{
+		"tenant_permissions": []map[string]any{{"tenant_patterns": []string{"human_resources"}, "allowed_actions": []string{"kibana_all_write"}}}}), 201)
+	mustStatus(t, e.do(t, "super", "PUT", "/_plugins/_security/api/rolesmapping/hr_api", map[string]any{"groups": []string{"payroll"}}), 201)
+	mustStatus(t, e.do(t, "super", "POST", "/api/v1/groups", map[string]any{"name": "payroll"}), 201)
+	mustStatus(t, e.do(t, "super", "POST", "/api/v1/service-accounts", map[string]any{"name": "pay-bot", "tenant": "acme", "groups": []string{"payroll"}}), 201)
+	mustStatus(t, e.do(t, "tadmin", "POST", "/api/v1/service-accounts/pay-bot/tokens", map[string]any{"name": "t"}), 403)
+	// A service account with nothing outside acme still gets its tokens,
+	// and superadmins mint tokens for any.
+	mustStatus(t, e.do(t, "tadmin", "POST", "/api/v1/service-accounts", map[string]any{"name": "acme-bot", "tenant": "acme"}), 201)
+	e.createSAToken(t, "tadmin", "acme-bot")
+	e.createSAToken(t, "super", "hr_bot")
+	// tina still sees and revokes hr_bot's tokens: that grants nothing.
+	r = e.do(t, "tadmin", "GET", "/api/v1/service-accounts/hr_bot/tokens", nil)
+	mustStatus(t, r, 200)
+	list := idList(t, r)
+	if len(list) != 1 {
+		t.Fatalf("hr_bot's tokens: %s", r.Body)
+	}
+	mustStatus(t, e.do(t, "tadmin", "DELETE", "/api/v1/service-accounts/hr_bot/tokens/"+list[0]["id"].(string), nil), 204)
+}
