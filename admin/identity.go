@@ -286,6 +286,16 @@ func (s *Service) UpdateUser(a Actor, in UserInput) (control.User, error) {
 // it created it. A given Kind must match the existing account's.
 func (s *Service) PutUser(a Actor, in UserInput) (created bool, u control.User, err error) {
 	old := s.peekAccount(in.Name)
+	// Callers who may manage no account get the same 403 whether or not
+	// the name exists, before the kind is compared with anything.
+	if !s.mayTry(a, in.Kind) {
+		op := "create"
+		if old.Name != "" {
+			op = "update"
+		}
+		return false, u, s.deny(a, change{action: actionOf(cmpOr(in.Kind, old.Kind), op), tenant: old.Tenant, target: in.Name},
+			noPermission(policy.ClusterInternalUsers, a.Name))
+	}
 	mode := modeCreate
 	if old.Name != "" {
 		// A hidden account stays out of reach of those who cannot see

@@ -105,3 +105,21 @@ func TestReviewTenantAdminTokenForServiceAccountMappedOutside(t *testing.T) {
 	}
 	mustStatus(t, e.do(t, "tadmin", "DELETE", "/api/v1/service-accounts/hr_bot/tokens/"+list[0]["id"].(string), nil), 204)
 }
+
+// TestReviewPutInternalUserNoExistenceLeak: a caller who may manage no
+// account learns nothing from PUT internalusers: an existing user and a
+// missing one give the same 403.
+func TestReviewPutInternalUserNoExistenceLeak(t *testing.T) {
+	e := startIdentity(t)
+	e.idFixtures(t)
+	for _, who := range []string{"outsider", "member"} {
+		for _, name := range []string{"carol", "nobody", "root", "acme-bot"} {
+			for _, kind := range []string{"service_account", "user"} {
+				r := e.do(t, who, "PUT", "/_plugins/_security/api/internalusers/"+name, map[string]any{"kind": kind})
+				if r.Status != 403 {
+					t.Errorf("%s: PUT internalusers/%s kind %s = %d, want 403: %s", who, name, kind, r.Status, r.Body)
+				}
+			}
+		}
+	}
+}
