@@ -428,6 +428,14 @@ func (s *Service) writeUserTx(tx *control.Tx, a Actor, w userWrite, mode writeMo
 		if err := s.tenantAdminMayWrite(tx, a, before, u); err != nil {
 			return nil, u, err
 		}
+		if err := s.closedToTenantAdmin(tx, a, u); err != nil {
+			return nil, u, err
+		}
+		if before != nil {
+			if err := s.closedToTenantAdmin(tx, a, old); err != nil {
+				return nil, u, err
+			}
+		}
 	}
 	if u.Tenant != "" {
 		if t, err := tx.Tenant(u.Tenant); err != nil || t.DeletedAt != nil || (t.Hidden && !a.Superadmin) {
@@ -496,6 +504,24 @@ func (s *Service) tenantAdminMayWrite(tx *control.Tx, a Actor, before *control.U
 	return nil
 }
 
+// closedToTenantAdmin is closedTo of the tenant of the service account
+// u for an actor who manages u only as an admin of that tenant: a locked
+// or frozen tenant refuses them changes of its service accounts and their
+// tokens (423), as it refuses them changes of its roles.
+func (s *Service) closedToTenantAdmin(tx *control.Tx, a Actor, u control.User) error {
+	if s.managesUsers(a) || u.Kind != control.KindServiceAccount || u.Tenant == "" {
+		return nil
+	}
+	t, err := tx.Tenant(u.Tenant)
+	switch {
+	case errors.Is(err, control.ErrNotFound):
+		return nil // refused elsewhere: writeUserTx wants a live tenant
+	case err != nil:
+		return err
+	}
+	return s.closedTo(a, t)
+}
+
 // roleOutside returns a role that the service account u is mapped to
 // (by its name, backend roles or groups), that is not a role of u's
 // tenant and that a does not hold, or "" when there is none: what a
@@ -541,6 +567,9 @@ func (s *Service) DeleteUser(a Actor, kind, name string) error {
 			return nil, nil, errorf(ErrInvalid, "you cannot delete your own account [%s]", name)
 		case s.superUser(u) && !a.Superadmin:
 			return nil, nil, onlySuperadmin(a, name)
+		}
+		if err := s.closedToTenantAdmin(tx, a, u); err != nil {
+			return nil, nil, err
 		}
 		return u, nil, tx.DeleteUser(name)
 	})

@@ -113,6 +113,9 @@ func (s *Service) CreateToken(a Actor, kind, owner string, in TokenInput) (Issue
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := s.closedToTenantAdmin(tx, a, u); err != nil {
+			return nil, nil, err
+		}
 		// A token carries every role of its account: a tenant admin may
 		// not mint one for a service account mapped to a role outside its
 		// tenant that they do not hold (nor may they change that account).
@@ -215,7 +218,11 @@ func (s *Service) RevokeToken(a Actor, kind, owner, id string) (control.Token, e
 	}
 	var out control.Token
 	err := s.mutate(a, ch, func(tx *control.Tx) (any, any, error) {
-		if _, err := s.tokenOwner(tx, a, kind, owner); err != nil {
+		u, err := s.tokenOwner(tx, a, kind, owner)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.closedToTenantAdmin(tx, a, u); err != nil {
 			return nil, nil, err
 		}
 		t, err := s.ownedToken(tx, owner, id)

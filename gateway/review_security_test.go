@@ -123,3 +123,38 @@ func TestReviewPutInternalUserNoExistenceLeak(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewLockedTenantRefusesItsAdminsIdentityChanges: a locked tenant
+// refuses its admins every change and a frozen one its changes (423), as
+// for its roles: no new service accounts, tokens or deletions by them
+// while an operator has it closed. Holders of restapi:admin/internalusers
+// are not refused.
+func TestReviewLockedTenantRefusesItsAdminsIdentityChanges(t *testing.T) {
+	for _, state := range []string{"lock", "freeze"} {
+		t.Run(state, func(t *testing.T) {
+			e := startIdentity(t)
+			e.idFixtures(t) // acme-bot of acme, by tina
+			r := e.do(t, "tadmin", "POST", "/api/v1/service-accounts/acme-bot/tokens", map[string]any{"name": "before"})
+			mustStatus(t, r, 201)
+			tokenID, _ := r.JSON(t)["id"].(string)
+			mustStatus(t, e.do(t, "super", "POST", "/api/v1/tenants/acme/"+state, nil), 200)
+			for _, c := range []struct {
+				method, path string
+				body         any
+			}{
+				{"POST", "/api/v1/service-accounts", map[string]any{"name": "new-bot", "tenant": "acme"}},
+				{"PUT", "/api/v1/service-accounts/acme-bot", map[string]any{"tenant": "acme", "description": "changed"}},
+				{"POST", "/api/v1/service-accounts/acme-bot/tokens", map[string]any{"name": "t"}},
+				{"DELETE", "/api/v1/service-accounts/acme-bot/tokens/" + tokenID, nil},
+				{"DELETE", "/api/v1/service-accounts/acme-bot", nil},
+				{"DELETE", "/_plugins/_security/api/internalusers/acme-bot", nil},
+			} {
+				r := e.do(t, "tadmin", c.method, c.path, c.body)
+				if r.Status != 423 {
+					t.Errorf("tina %s %s in a tenant under %s = %d, want 423: %s", c.method, c.path, state, r.Status, r.Body)
+				}
+			}
+			mustStatus(t, e.do(t, "useradmin", "POST", "/api/v1/service-accounts/acme-bot/tokens", map[string]any{"name": "t"}), 201)
+		})
+	}
+}
