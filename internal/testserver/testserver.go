@@ -111,6 +111,13 @@ func (s *Server) Stop() {
 		return
 	}
 	s.stopped = true
+	// Close the client's idle connections first: among them may be one
+	// dialed for a request that another connection served, on which no
+	// request was ever sent. The server does not count such a connection
+	// as idle, so a graceful shutdown would wait for it until its
+	// deadline ("context deadline exceeded" after many parallel
+	// requests).
+	s.Client.CloseIdleConnections()
 	s.cancel()
 	if err := <-s.done; err != nil {
 		s.t.Errorf("server stopped with error: %v", err)
