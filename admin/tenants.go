@@ -64,7 +64,10 @@ func (s *Service) Tenant(a Actor, id string) (control.Tenant, error) {
 		t, err = s.visibleTenant(tx, a, id, policy.Read)
 		return err
 	})
-	return t, err
+	if err != nil {
+		return t, s.denyRead(a, change{action: "tenant.read", tenant: id, target: id}, err)
+	}
+	return t, nil
 }
 
 // visibleTenant loads a live tenant the actor may see with at least

@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"testing"
+
+	"github.com/tenantgate/tenantgate/audit"
 )
 
 // Tests of the review of tenant administration, roles and audit.
@@ -44,4 +46,27 @@ func TestReviewSecurityTenantNotFound(t *testing.T) {
 	}
 	// The Kestra API keeps its own words.
 	mustMessage(t, e.s.Do(t, "GET", "/api/v1/tenants/t-nope", superTok(t), "", nil), 404, "tenant [t-nope] not found")
+}
+
+// TestReviewTenantReadDenialAudited checks that a 403 on reading a
+// tenant (Kestra's and OpenSearch Security's GET) is an audit record,
+// like every other 403.
+func TestReviewTenantReadDenialAudited(t *testing.T) {
+	e := startAdmin(t)
+	e.createTenant(t, "t-x")
+	for _, path := range []string{"/api/v1/tenants/t-x", securityAPI + "/tenants/t-x", "/api/v1/tenants/t-never"} {
+		t.Run(path, func(t *testing.T) {
+			r := e.s.Do(t, "GET", path, carolTok(t), "", nil)
+			mustStatus(t, r, 403)
+			var found []audit.Record
+			for _, rec := range e.records(t, audit.Filter{Actor: "carol"}) {
+				if rec.RequestID == r.Header.Get("X-Request-Id") {
+					found = append(found, rec)
+				}
+			}
+			if len(found) != 1 || found[0].Outcome != audit.OutcomeDenied || found[0].Status != 403 || found[0].Target == "" {
+				t.Fatalf("records of the refused read: %+v", found)
+			}
+		})
+	}
 }
