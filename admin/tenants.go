@@ -439,8 +439,8 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 }
 
 // purge drops the tenant's indices, then in one transaction its record,
-// its tenant-scoped roles and their mappings, and its service accounts
-// with their tokens. Dropping indices first means a purge interrupted
+// its tenant-scoped roles and their mappings, its service accounts
+// with their tokens, and its place among the stored preferred tenants. Dropping indices first means a purge interrupted
 // half way leaves a deleted tenant that the next purge finishes.
 //
 // Purges run one at a time, and a purge first claims its tenant: in a
@@ -530,6 +530,18 @@ func (s *Service) purge(ctx context.Context, a Actor, id string) error {
 			accounts = append(accounts, u.Name)
 		}
 		removed["service_accounts"] = accounts
+		// The stored tenancy settings may list it among the preferred
+		// tenants; a tenant created later under the same id must not
+		// inherit that.
+		if set, stored, err := tx.StoredTenancy(); err != nil {
+			return nil, nil, err
+		} else if stored && slices.Contains(set.PreferredTenants, id) {
+			set.PreferredTenants = slices.DeleteFunc(set.PreferredTenants, func(p string) bool { return p == id })
+			if err := tx.PutTenancy(set); err != nil {
+				return nil, nil, err
+			}
+			removed["preferred_tenants"] = id
+		}
 		return removed, nil, tx.DeleteTenant(id)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/tenantgate/tenantgate/admin"
 	"github.com/tenantgate/tenantgate/control"
 	"github.com/tenantgate/tenantgate/index"
+	"github.com/tenantgate/tenantgate/tenants"
 )
 
 // Tenant administration: Kestra's /api/v1/tenants and OpenSearch
@@ -334,8 +336,21 @@ func viewOfTenancy(t control.Tenancy) tenancyView {
 }
 
 // handleTenancyConfig answers GET /_plugins/_security/api/tenancy/config.
+// Every caller may read it, so preferred_tenants leaves out tenants that
+// are deleted (or purged), and hidden ones for all but superadmins: they
+// stay invisible here as everywhere else. A restored tenant comes back.
 func (s *Server) handleTenancyConfig(c *fiber.Ctx) error {
-	return c.JSON(viewOfTenancy(s.admin.Tenancy()))
+	t := s.admin.Tenancy()
+	super := callerOf(c).superadmin
+	t.PreferredTenants = slices.DeleteFunc(t.PreferredTenants, func(p string) bool {
+		switch strings.ToLower(p) {
+		case tenants.Global, tenants.GlobalAlias, tenants.Private, tenants.PrivateAlias:
+			return false
+		}
+		ten, live := s.resolver.Registry().Get(p)
+		return !live || (ten.Hidden && !super)
+	})
+	return c.JSON(viewOfTenancy(t))
 }
 
 // handlePutTenancyConfig answers PUT /_plugins/_security/api/tenancy/config;

@@ -1,9 +1,12 @@
 package gateway_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tenantgate/tenantgate/audit"
+	"github.com/tenantgate/tenantgate/control"
 )
 
 // Tests of the review of tenant administration, roles and audit.
@@ -68,5 +71,87 @@ func TestReviewTenantReadDenialAudited(t *testing.T) {
 				t.Fatalf("records of the refused read: %+v", found)
 			}
 		})
+	}
+}
+
+// TestReviewPurgeLeavesNothing follows a tenant with everything a tenant
+// can own (documents, a saved object, an index template, a tenant-scoped
+// role and its mapping, a service account with a token, a place among
+// the preferred tenants) through soft delete, restore and purge: while
+// deleted none of it shows, restored all of it is back, purged none of it
+// is left, and a tenant re-created under the same id inherits nothing.
+func TestReviewPurgeLeavesNothing(t *testing.T) {
+	e := startAdmin(t)
+	su, dave, carol := superTok(t), daveTok(t), carolTok(t)
+	e.createTenant(t, "t-x")
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1?refresh=true", dave, "t-x", `{"k":1}`), 201)
+	mustStatus(t, e.s.Do(t, "POST", "/api/saved_objects/dashboard/d1", dave, "t-x", `{"attributes":{"title":"D"}}`, xsrf...), 200)
+	mustStatus(t, e.s.Do(t, "PUT", "/_index_template/tpl", dave, "t-x", `{"index_patterns":["logs-*"],"template":{"mappings":{"properties":{"a":{"type":"keyword"}}}}}`), 200)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/service-accounts", dave, "", `{"name":"bot","tenant":"t-x"}`), 201)
+	r := e.s.Do(t, "POST", "/api/v1/service-accounts/bot/tokens", dave, "", `{"name":"ci","max_age":"1h"}`)
+	mustStatus(t, r, 201)
+	botTok, _ := r.JSON(t)["token"].(string)
+	mustStatus(t, e.s.Do(t, "PUT", securityAPI+"/roles/reader@t-x", dave, "", `{"tenant_permissions":[{"tenant_patterns":["t-x"],"allowed_actions":["kibana_all_read"]}]}`), 201)
+	mustStatus(t, e.s.Do(t, "PUT", securityAPI+"/rolesmapping/reader@t-x", dave, "", `{"users":["bot"]}`), 201)
+	mustStatus(t, e.s.Do(t, "PUT", securityAPI+"/tenancy/config", su, "", `{"preferred_tenants":["t-x","analysts","global"]}`), 200)
+	mustStatus(t, e.s.Do(t, "GET", "/data/_doc/1", botTok, "t-x", nil), 200)
+
+	preferred := func(tok string) []any {
+		t.Helper()
+		r := e.s.Do(t, "GET", securityAPI+"/tenancy/config", tok, "", nil)
+		mustStatus(t, r, 200)
+		p, _ := r.JSON(t)["preferred_tenants"].([]any)
+		return p
+	}
+	has := func(list []any, name string) bool {
+		for _, v := range list {
+			if v == name {
+				return true
+			}
+		}
+		return false
+	}
+
+	mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-x", su, "", nil), 200)
+	for _, tok := range []string{su, carol} {
+		if p := preferred(tok); has(p, "t-x") || !has(p, "analysts") || !has(p, "global") {
+			t.Fatalf("preferred_tenants while t-x is deleted: %v", p)
+		}
+	}
+	mustStatus(t, e.s.Do(t, "GET", "/data/_doc/1", botTok, "t-x", nil), 403)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-x/restore", su, "", nil), 200)
+	if p := preferred(carol); !has(p, "t-x") {
+		t.Fatalf("preferred_tenants after the restore: %v", p)
+	}
+	mustStatus(t, e.s.Do(t, "GET", "/data/_doc/1", botTok, "t-x", nil), 200)
+
+	mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-x", su, "", nil), 200)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-x/purge", su, "", nil), 200)
+	if left := e.s.Inst.Index.Catalog().List("custom:t-x"); len(left) != 0 {
+		t.Errorf("indices left: %+v", left)
+	}
+	if left := e.s.Inst.Index.Catalog().Templates("custom:t-x"); len(left) != 0 {
+		t.Errorf("templates left: %+v", left)
+	}
+	mustStatus(t, e.s.Do(t, "GET", securityAPI+"/roles/reader@t-x", su, "", nil), 404)
+	mustStatus(t, e.s.Do(t, "GET", securityAPI+"/rolesmapping/reader@t-x", su, "", nil), 404)
+	mustStatus(t, e.s.Do(t, "GET", "/api/v1/service-accounts/bot", su, "", nil), 404)
+	mustStatus(t, e.s.Do(t, "GET", "/_cat/indices", botTok, "", nil), 401)
+	var stored control.Tenancy
+	if err := e.s.Inst.Store.View(func(tx *control.Tx) (err error) { stored, err = tx.Tenancy(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(stored.PreferredTenants, "t-x") || !slices.Contains(stored.PreferredTenants, "analysts") {
+		t.Fatalf("stored preferred_tenants after the purge: %v", stored.PreferredTenants)
+	}
+
+	// Re-created: empty, and not preferred.
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", su, "", `{"id":"t-x","adminUsername":"carol"}`), 201)
+	if p := preferred(su); has(p, "t-x") {
+		t.Fatalf("the re-created tenant inherited its place among the preferred tenants: %v", p)
+	}
+	r = e.s.Do(t, "GET", "/_index_template", carol, "t-x", nil)
+	if r.Status != 200 || strings.Contains(string(r.Body), "tpl") {
+		t.Fatalf("templates of the re-created tenant: %d %s", r.Status, r.Body)
 	}
 }
