@@ -720,6 +720,12 @@ func (s *Server) handleLogin(c *fiber.Ctx) error {
 	if in.Username == "" || in.Password == "" {
 		return badRequest("illegal_argument_exception", "username and password are required")
 	}
+	// No user has a longer name (JWT subjects and Basic user names are
+	// held to it too); refusing it here keeps an anonymous client from
+	// writing megabytes into the audit trail with each failed sign-in.
+	if len(in.Username) > auth.MaxSubjectBytes {
+		return badRequest("illegal_argument_exception", "username is longer than %d bytes", auth.MaxSubjectBytes)
+	}
 	p, err := s.admin.Password(in.Username, in.Password)
 	if err != nil {
 		c.Locals(keySignIn, in.Username) // auditRefusal records the failed sign-in

@@ -3,6 +3,9 @@ package gateway_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/tenantgate/tenantgate/audit"
+	"github.com/tenantgate/tenantgate/auth"
 )
 
 // Security review of tenant and identity administration: each test is a
@@ -156,5 +159,40 @@ func TestReviewLockedTenantRefusesItsAdminsIdentityChanges(t *testing.T) {
 			}
 			mustStatus(t, e.do(t, "useradmin", "POST", "/api/v1/service-accounts/acme-bot/tokens", map[string]any{"name": "t"}), 201)
 		})
+	}
+}
+
+// TestReviewSignInUserNameBounded: POST /auth/login needs no credentials,
+// and every failed sign-in is kept in the append-only audit trail under
+// the name tried. A name no user can have (longer than a JWT subject or
+// a Basic user name may be) is a 400 that writes nothing, so that an
+// anonymous client cannot fill the trail with megabytes per request.
+func TestReviewSignInUserNameBounded(t *testing.T) {
+	e := startIdentity(t)
+	long := strings.Repeat("x", 1<<20)
+	r := e.s.Do(t, "POST", "/auth/login", "", "", map[string]any{"username": long, "password": "whatever-password"})
+	mustStatus(t, r, 400)
+	if len(r.Body) > 1024 {
+		t.Errorf("the answer repeats the name: %d bytes", len(r.Body))
+	}
+	// A name at the limit is an ordinary failed sign-in, audited.
+	edge := strings.Repeat("y", auth.MaxSubjectBytes)
+	mustStatus(t, e.s.Do(t, "POST", "/auth/login", "", "", map[string]any{"username": edge, "password": "whatever-password"}), 401)
+	if err := e.s.Inst.Trail.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.s.Inst.Trail.Query(audit.Filter{Action: audit.ActionSignIn, Size: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, rec := range page.Results {
+		if len(rec.Actor) > auth.MaxSubjectBytes {
+			t.Errorf("a sign-in record holds a %d-byte actor", len(rec.Actor))
+		}
+		seen = seen || rec.Actor == edge
+	}
+	if !seen {
+		t.Errorf("no sign-in record for the name at the limit: %d records", page.Total)
 	}
 }
