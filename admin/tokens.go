@@ -206,7 +206,10 @@ func (s *Service) Tokens(a Actor, kind, owner string) ([]control.Token, error) {
 		out, err = tx.TokensOf(owner)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, s.denyRead(a, change{action: "token.read", tenant: s.peekAccount(owner).Tenant, target: owner}, err)
+	}
+	return out, nil
 }
 
 // RevokeToken revokes the API token id of the account owner of kind (""

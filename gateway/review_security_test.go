@@ -196,3 +196,22 @@ func TestReviewSignInUserNameBounded(t *testing.T) {
 		t.Errorf("no sign-in record for the name at the limit: %d records", page.Total)
 	}
 }
+
+// TestReviewRefusedTokenListingAudited: every 403 is an audit record;
+// the users admin listing a superadmin's tokens is refused inside the
+// admin service, which must record it since the gateway does not.
+func TestReviewRefusedTokenListingAudited(t *testing.T) {
+	e := startIdentity(t)
+	r := e.do(t, "useradmin", "GET", "/api/v1/users/root/tokens", nil)
+	mustStatus(t, r, 403)
+	if err := e.s.Inst.Trail.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.s.Inst.Trail.Query(audit.Filter{Actor: "ursula", Outcome: audit.OutcomeDenied, Target: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 1 || page.Results[0].Action != "token.read" || page.Results[0].Status != 403 {
+		t.Errorf("records of ursula's refused listing of root's tokens: %+v", page.Results)
+	}
+}
