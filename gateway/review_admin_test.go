@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/control"
@@ -153,5 +154,48 @@ func TestReviewPurgeLeavesNothing(t *testing.T) {
 	r = e.s.Do(t, "GET", "/_index_template", carol, "t-x", nil)
 	if r.Status != 200 || strings.Contains(string(r.Body), "tpl") {
 		t.Fatalf("templates of the re-created tenant: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestReviewRecreatedTenantAuditView checks that the admins of a tenant
+// created under the id of a purged one do not read the purged tenant's
+// audit records (its admins, roles, service accounts), while holders of
+// restapi:admin/audit still read them all.
+func TestReviewRecreatedTenantAuditView(t *testing.T) {
+	e := startAdmin(t)
+	su, dave, carol := superTok(t), daveTok(t), carolTok(t)
+	e.createTenant(t, "t-r") // dave administers the first t-r
+	mustStatus(t, e.s.Do(t, "PUT", securityAPI+"/roles/old@t-r", dave, "", `{"description":"secret plans"}`), 201)
+	mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-r", su, "", nil), 200)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-r/purge", su, "", nil), 200)
+	e.clk.Advance(time.Second)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", su, "", `{"id":"t-r","adminUsername":"carol"}`), 201)
+	e.clk.Advance(time.Second)
+	mustStatus(t, e.s.Do(t, "PUT", securityAPI+"/roles/new@t-r", carol, "", `{"description":"carol's"}`), 201)
+
+	actions := func(tok, query string) []string {
+		t.Helper()
+		r := e.s.Do(t, "GET", "/api/v1/t-r/audit?size=1000"+query, tok, "", nil)
+		mustStatus(t, r, 200)
+		var out []string
+		for _, rec := range r.JSON(t)["results"].([]any) {
+			m := rec.(map[string]any)
+			out = append(out, m["actor"].(string)+":"+m["action"].(string))
+		}
+		return out
+	}
+	got := actions(carol, "")
+	if want := []string{"carol:role.create", "admin:tenant.create"}; !slices.Equal(got, want) {
+		t.Fatalf("the new t-r's admin reads %v, want %v", got, want)
+	}
+	if got := actions(carol, "&from=2000-01-01T00:00:00Z"); len(got) != 2 {
+		t.Fatalf("an early from widens the view: %v", got)
+	}
+	if got := actions(carol, "&to="+e.clk.Now().Add(-time.Hour).UTC().Format(time.RFC3339)); len(got) != 0 {
+		t.Fatalf("a to before the tenant began: %v", got)
+	}
+	all := actions(su, "")
+	if !slices.Contains(all, "dave:role.create") || !slices.Contains(all, "admin:tenant.purge") || !slices.Contains(all, "carol:role.create") {
+		t.Fatalf("the superadmin's view of t-r: %v", all)
 	}
 }
