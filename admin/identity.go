@@ -525,18 +525,38 @@ func (s *Service) closedToTenantAdmin(tx *control.Tx, a Actor, u control.User) e
 // roleOutside returns a role that the service account u is mapped to
 // (by its name, backend roles or groups), that is not a role of u's
 // tenant and that a does not hold, or "" when there is none: what a
-// tenant admin of u's tenant would gain through u.
+// tenant admin of u's tenant would gain through u. A role whose patterns
+// use ${user.name} grants u other tenants or indices than it grants a,
+// so a holding it does not count.
 func (s *Service) roleOutside(tx *control.Tx, a Actor, u control.User) string {
 	for _, name := range s.o.Policy.RolesForGroups(u.Name, u.BackendRoles, u.Groups).Names() {
-		if a.Roles.Has(name) {
+		r, err := tx.Role(name)
+		if err == nil && r.Tenant == u.Tenant {
 			continue
 		}
-		if r, err := tx.Role(name); err == nil && r.Tenant == u.Tenant {
+		if a.Roles.Has(name) && (err != nil || !usesName(r.Role)) {
 			continue
 		}
 		return name
 	}
 	return ""
+}
+
+// usesName reports whether one of r's tenant or index patterns holds the
+// ${user.name} variable, so that what r grants depends on its holder.
+func usesName(r policy.Role) bool {
+	variable := func(p string) bool { return strings.Contains(p, "${") }
+	for _, tp := range r.TenantPermissions {
+		if slices.ContainsFunc(tp.TenantPatterns, variable) {
+			return true
+		}
+	}
+	for _, ip := range r.IndexPermissions {
+		if slices.ContainsFunc(ip.IndexPatterns, variable) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameUser reports whether a and b have the same content, Meta and all.

@@ -1,11 +1,14 @@
 package gateway_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
+	"github.com/tenantgate/tenantgate/internal/testserver"
 )
 
 // Security review of tenant and identity administration: each test is a
@@ -214,4 +217,44 @@ func TestReviewRefusedTokenListingAudited(t *testing.T) {
 	if page.Total != 1 || page.Results[0].Action != "token.read" || page.Results[0].Status != 403 {
 		t.Errorf("records of ursula's refused listing of root's tokens: %+v", page.Results)
 	}
+}
+
+// TestReviewTemplatedRoleNotCountedAsHeld: a tenant admin may give a
+// service account of their tenant a name that maps to a role they hold
+// themselves, but a role whose tenants depend on the name
+// ("team_${user.name}") grants the account other tenants than its
+// holder's: naming the account "carl" would open carl's team tenant.
+func TestReviewTemplatedRoleNotCountedAsHeld(t *testing.T) {
+	cfg := idConfig(t)
+	for name, extra := range map[string]string{
+		"roles.yml":         "\nown_team:\n  tenant_permissions:\n    - tenant_patterns: [\"team_${user.name}\"]\n      allowed_actions: [kibana_all_write]\n",
+		"roles_mapping.yml": "\nown_team:\n  users: [\"*\"]\n",
+		"tenants.yml":       "\nteam_carl:\n  description: \"carl's team\"\nteam_tina:\n  description: \"tina's team\"\n",
+	} {
+		path := filepath.Join(cfg.SecurityDir, name)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(raw, extra...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := startIdentityWith(t, cfg)
+	carl, tina := testserver.Token(t, "carl"), e.tokens["tadmin"]
+	mustStatus(t, e.s.Do(t, "PUT", "/plans/_doc/1", carl, "team_carl", map[string]any{"plan": "carl's"}), 201)
+	mustStatus(t, e.s.Do(t, "PUT", "/plans/_doc/1", tina, "team_tina", map[string]any{"plan": "tina's"}), 201)
+	mustStatus(t, e.s.Do(t, "GET", "/plans/_doc/1", tina, "team_carl", nil), 403)
+
+	// tina cannot name a service account of acme "carl" ...
+	r := e.do(t, "tadmin", "POST", "/api/v1/service-accounts", map[string]any{"name": "carl", "tenant": "acme"})
+	if r.Status == 201 {
+		tok := e.createSAToken(t, "tadmin", "carl")
+		g := e.s.Do(t, "GET", "/plans/_doc/1", tok, "team_carl", nil)
+		t.Fatalf("tina created service account carl (its token reads team_carl: %d %s)", g.Status, g.Body)
+	}
+	mustStatus(t, r, 403)
+	// ... nor mint a token for one a superadmin named so.
+	mustStatus(t, e.do(t, "super", "POST", "/api/v1/service-accounts", map[string]any{"name": "carl", "tenant": "acme"}), 201)
+	mustStatus(t, e.do(t, "tadmin", "POST", "/api/v1/service-accounts/carl/tokens", map[string]any{"name": "t"}), 403)
 }
