@@ -62,7 +62,7 @@ func TestReviewAuditViewOfATenantBackFromTheFiles(t *testing.T) {
 		t.Fatalf("fred reads %v (total %d), want %v", got, p.Total, want)
 	}
 	all, err := s.Audit(superActor, &id, audit.Filter{Size: audit.MaxPageSize})
-	if err != nil || all.Total != 6 {
+	if err != nil || all.Total != 7 {
 		t.Fatalf("the superadmin's view: %d records, %v", all.Total, err)
 	}
 }

@@ -445,8 +445,10 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 //
 // Purges run one at a time, and a purge first claims its tenant: in a
 // write transaction (so after any restore that committed, and before
-// any that has not) it checks the tenant is still deleted and marks it
-// as being purged, which RestoreTenant refuses. No restore can then
+// any that has not) it checks the tenant is still deleted, marks it
+// as being purged, which RestoreTenant refuses, and appends the audit
+// record "tenant.purge.start" (so audit.fail_closed can stop the purge
+// before any data is dropped). No restore can then
 // bring back a tenant whose indices are being dropped, and a tenant
 // purged meanwhile by someone else is a plain ErrNotFound.
 func (s *Service) purge(ctx context.Context, a Actor, id string) error {
@@ -465,7 +467,12 @@ func (s *Service) purge(ctx context.Context, a Actor, id string) error {
 		case t.DeletedAt == nil:
 			return errorf(ErrConflict, "tenant [%s] is not deleted; delete it first", id)
 		}
-		return nil
+		// Record that the tenant's data is being dropped before dropping
+		// it: with audit.fail_closed a trail that refuses this record
+		// stops the purge while nothing is lost yet.
+		rec := s.record(a, change{action: "tenant.purge.start", tenant: id, target: id})
+		rec.Reason = "dropping the tenant's indices; tenant.purge follows when the purge is done"
+		return s.appendChange(tx, &rec, nil, nil)
 	})
 	if err != nil {
 		s.fail(s.record(a, ch), err)

@@ -1,13 +1,17 @@
 package gateway_test
 
 import (
+	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/control"
+	"github.com/tenantgate/tenantgate/instance"
+	"github.com/tenantgate/tenantgate/internal/testserver"
 )
 
 // Tests of the review of tenant administration, roles and audit.
@@ -197,5 +201,51 @@ func TestReviewRecreatedTenantAuditView(t *testing.T) {
 	all := actions(su, "")
 	if !slices.Contains(all, "dave:role.create") || !slices.Contains(all, "admin:tenant.purge") || !slices.Contains(all, "carol:role.create") {
 		t.Fatalf("the superadmin's view of t-r: %v", all)
+	}
+}
+
+// TestReviewPurgeFailClosed checks that with audit.fail_closed a purge
+// whose audit record cannot be written fails with 503 and drops nothing:
+// the tenant can still be restored with its data.
+func TestReviewPurgeFailClosed(t *testing.T) {
+	var refuse atomic.Bool
+	cfg := adminConfig(t)
+	cfg.Audit.FailClosed = true
+	clk := testserver.NewClock(time.Now())
+	s := testserver.StartWith(t, cfg, instance.Options{Clock: clk.Now, WrapAppender: func(next audit.Appender) audit.Appender {
+		return rmFailingAppender{next: next, fail: func(*audit.Record) bool { return refuse.Load() }}
+	}})
+	su, dave := superTok(t), daveTok(t)
+	mustStatus(t, s.Do(t, "POST", "/api/v1/tenants", su, "", `{"id":"t-p","adminUsername":"dave"}`), 201)
+	mustStatus(t, s.Do(t, "PUT", "/data/_doc/1?refresh=true", dave, "t-p", `{"k":1}`), 201)
+	mustStatus(t, s.Do(t, "DELETE", "/api/v1/tenants/t-p", su, "", nil), 200)
+	refuse.Store(true)
+	mustMessage(t, s.Do(t, "POST", "/api/v1/tenants/t-p/purge", su, "", nil), 503, "fail_closed")
+	clk.Advance(cfg.Tenants.Retention + time.Minute)
+	if _, err := s.Inst.Admin.PurgeExpired(context.Background()); err == nil {
+		t.Fatal("the purger purged without an audit record")
+	}
+	if left := s.Inst.Index.Catalog().List("custom:t-p"); len(left) == 0 {
+		t.Fatal("a purge refused for its audit record dropped the tenant's indices")
+	}
+	refuse.Store(false)
+	clk.Advance(-cfg.Tenants.Retention)
+	mustStatus(t, s.Do(t, "POST", "/api/v1/tenants/t-p/restore", su, "", nil), 200)
+	r := s.Do(t, "GET", "/data/_source/1", dave, "t-p", nil)
+	if r.Status != 200 || string(r.Body) != `{"k":1}` {
+		t.Fatalf("the document after the refused purge: %d %s", r.Status, r.Body)
+	}
+	// Trail working again: the purge goes through, recorded as started
+	// and as done.
+	mustStatus(t, s.Do(t, "DELETE", "/api/v1/tenants/t-p", su, "", nil), 200)
+	r = s.Do(t, "POST", "/api/v1/tenants/t-p/purge", su, "", nil)
+	mustStatus(t, r, 200)
+	if err := s.Inst.Trail.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Inst.Trail.Query(audit.Filter{Action: "tenant.purge*", Outcome: audit.OutcomeSuccess})
+	if err != nil || p.Total != 2 || p.Results[0].Action != "tenant.purge" || p.Results[1].Action != "tenant.purge.start" ||
+		p.Results[0].RequestID != r.Header.Get("X-Request-Id") || p.Results[1].RequestID != r.Header.Get("X-Request-Id") {
+		t.Fatalf("purge records: %+v %v", p, err)
 	}
 }
