@@ -30,6 +30,10 @@ const (
 	ActionAuthFailed = "auth.failed"
 	// ActionAccessDenied is a request refused with 403.
 	ActionAccessDenied = "access.denied"
+	// ActionAdminRefused is a write to an administration API refused
+	// before it reached the administration rules (a malformed body, an
+	// unknown route), which record everything else themselves.
+	ActionAdminRefused = "admin.refused"
 )
 
 // Record is one audit event. Its JSON form (snake_case) is both how it is

@@ -202,11 +202,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	return c.Status(status).JSON(body)
 }
 
-// auditRefusal records 401s and 403s in the audit trail. Refusals by the
-// admin service are recorded there, with what was asked; this covers
-// every other route.
+// auditRefusal records 401s and 403s in the audit trail, and the other
+// refusals of writes to the administration APIs (a malformed body). The
+// admin service records its own refusals, with what was asked; this
+// covers everything else.
 func (s *Server) auditRefusal(c *fiber.Ctx, err error, status int, reason string) {
-	if status != fiber.StatusUnauthorized && status != fiber.StatusForbidden {
+	refusedWrite := status >= 400 && status < 500 && adminWrite(c)
+	if status != fiber.StatusUnauthorized && status != fiber.StatusForbidden && !refusedWrite {
 		return
 	}
 	var ae *admin.Error
@@ -214,8 +216,12 @@ func (s *Server) auditRefusal(c *fiber.Ctx, err error, status int, reason string
 		return
 	}
 	action, outcome, actor := audit.ActionAccessDenied, audit.OutcomeDenied, ""
-	if status == fiber.StatusUnauthorized {
+	switch status {
+	case fiber.StatusUnauthorized:
 		action, outcome = audit.ActionAuthFailed, audit.OutcomeFailure
+	case fiber.StatusForbidden:
+	default:
+		action, outcome = audit.ActionAdminRefused, audit.OutcomeFailure
 	}
 	if user, ok := c.Locals(keySignIn).(string); ok {
 		action, actor = audit.ActionSignIn, user
@@ -228,4 +234,16 @@ func (s *Server) auditRefusal(c *fiber.Ctx, err error, status int, reason string
 		rec.Tenant = sc.tenant.Name()
 	}
 	s.trail.Record(rec)
+}
+
+// adminWrite reports whether the request would change something through
+// an administration API: Kestra's /api/v1 or OpenSearch Security's REST
+// API, with a method other than GET or HEAD.
+func adminWrite(c *fiber.Ctx) bool {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return false
+	}
+	p := c.Path()
+	return strings.HasPrefix(p, "/api/v1/") || p == "/api/v1" || securityRoute(c)
 }

@@ -249,3 +249,49 @@ func TestReviewPurgeFailClosed(t *testing.T) {
 		t.Fatalf("purge records: %+v %v", p, err)
 	}
 }
+
+// TestReviewRefusedAdminWritesAudited checks that a write to an
+// administration API refused by the gateway before the administration
+// rules see it (a malformed body) is an audit record too, with the
+// caller, the status and the reason, and that reads refused the same way
+// are not.
+func TestReviewRefusedAdminWritesAudited(t *testing.T) {
+	e := startAdmin(t)
+	e.createTenant(t, "t-w")
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		recorded           bool
+	}{
+		{"POST", "/api/v1/tenants", `{"id":`, 400, true},
+		{"PUT", "/api/v1/tenants/t-w", `{"colour":"blue"}`, 400, true},
+		{"PUT", securityAPI + "/tenants/t-w", `[]`, 400, true},
+		{"PATCH", securityAPI + "/tenants/t-w", `{"op":"add"}`, 400, true},
+		{"PUT", securityAPI + "/roles/x@t-w", `{"cluster_permissions":"all"}`, 400, true},
+		{"PUT", securityAPI + "/tenancy/config", `{"default_tenant":1}`, 400, true},
+		{"GET", "/api/v1/tenants?colour=blue", "", 400, false},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			var body any
+			if tc.body != "" {
+				body = tc.body
+			}
+			r := e.s.Do(t, tc.method, tc.path, superTok(t), "", body)
+			mustStatus(t, r, tc.status)
+			var found []audit.Record
+			for _, rec := range e.records(t, audit.Filter{Actor: "admin"}) {
+				if rec.RequestID == r.Header.Get("X-Request-Id") {
+					found = append(found, rec)
+				}
+			}
+			switch {
+			case !tc.recorded && len(found) != 0:
+				t.Fatalf("a refused read was recorded: %+v", found)
+			case tc.recorded && (len(found) != 1 || found[0].Action != audit.ActionAdminRefused || found[0].Outcome != audit.OutcomeFailure ||
+				found[0].Status != tc.status || found[0].Reason == "" || !strings.Contains(found[0].Target, tc.path) ||
+				!slices.Contains(found[0].ActorRoles, "all_access")):
+				t.Fatalf("records of the refused write: %+v", found)
+			}
+		})
+	}
+}
