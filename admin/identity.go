@@ -458,6 +458,10 @@ func (s *Service) writeUserTx(tx *control.Tx, a Actor, w userWrite, mode writeMo
 	if before != nil {
 		if !w.setHash {
 			u.PasswordHash = old.PasswordHash
+		} else if u.PasswordHash != old.PasswordHash {
+			if err := revokeSessionsTx(tx, u.Name); err != nil {
+				return nil, u, err
+			}
 		}
 		u.Flags, u.Created, u.Updated = old.Flags, old.Created, old.Updated
 		if sameUser(old, u) {
@@ -619,8 +623,30 @@ func (s *Service) SetPassword(a Actor, name, password string) error {
 		}
 		before := u
 		u.PasswordHash, u.Updated = w.u.PasswordHash, s.o.Clock().UTC()
+		if err := revokeSessionsTx(tx, name); err != nil {
+			return nil, nil, err
+		}
 		return before, u, tx.PutUser(u)
 	})
+}
+
+// revokeSessionsTx revokes the user's web sessions (the tokens the UI's
+// password sign-in created): a new password ends every session signed in
+// with the old one. Other API tokens stay.
+func revokeSessionsTx(tx *control.Tx, name string) error {
+	toks, err := tx.TokensOf(name)
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		if t.Name != SessionTokenName {
+			continue
+		}
+		if err := tx.DeleteToken(t.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ChangeOwnPassword changes the caller's own password, given the current
@@ -655,6 +681,9 @@ func (s *Service) ChangeOwnPassword(a Actor, current, password string) error {
 		}
 		before := u
 		u.PasswordHash, u.Updated = w.u.PasswordHash, s.o.Clock().UTC()
+		if err := revokeSessionsTx(tx, a.Name); err != nil {
+			return nil, nil, err
+		}
 		return before, u, tx.PutUser(u)
 	})
 }

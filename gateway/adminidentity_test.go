@@ -924,3 +924,43 @@ func TestIdentitySurvivesRestart(t *testing.T) {
 	}
 	mustStatus(t, e2.do(t, "tadmin", "GET", "/api/v1/service-accounts/acme-bot", nil), 200)
 }
+
+// TestPasswordChangeEndsWebSessions: a new password (an administrator's
+// reset or the user's own change) revokes the sessions signed in with the
+// old one; the user's other API tokens stay.
+func TestPasswordChangeEndsWebSessions(t *testing.T) {
+	e := startIdentity(t)
+	e.idFixtures(t)
+	login := func(pw string) string {
+		t.Helper()
+		r := e.s.Do(t, "POST", "/auth/login", "", "", map[string]any{"username": "carol", "password": pw})
+		mustStatus(t, r, 200)
+		return r.JSON(t)["token"].(string)
+	}
+	session := login("carol-password-1")
+	r := e.basic(t, "carol", "carol-password-1", "POST", "/api/v1/users/carol/tokens", map[string]any{"name": "ci", "max_age": "1h"})
+	mustStatus(t, r, 201)
+	apiTok := r.JSON(t)["token"].(string)
+
+	// The user's own change, through the account API.
+	mustStatus(t, e.bearer(t, session, "PUT", "/_plugins/_security/api/account",
+		map[string]any{"current_password": "carol-password-1", "password": "carol-password-2"}), 200)
+	mustStatus(t, e.bearer(t, session, "GET", "/_plugins/_security/authinfo", nil), 401)
+	mustStatus(t, e.bearer(t, apiTok, "GET", "/_plugins/_security/authinfo", nil), 200)
+
+	// An administrator's reset.
+	session = login("carol-password-2")
+	mustStatus(t, e.do(t, "super", "PUT", "/api/v1/users/carol/password", map[string]any{"password": "carol-password-3"}), 204)
+	mustStatus(t, e.bearer(t, session, "GET", "/_plugins/_security/authinfo", nil), 401)
+	mustStatus(t, e.bearer(t, apiTok, "GET", "/_plugins/_security/authinfo", nil), 200)
+
+	// A new password in a full update (PUT /api/v1/users/{id}).
+	session = login("carol-password-3")
+	r = e.do(t, "super", "GET", "/api/v1/users/carol", nil)
+	mustStatus(t, r, 200)
+	u := r.JSON(t)
+	u["password"] = "carol-password-4"
+	mustStatus(t, e.do(t, "super", "PUT", "/api/v1/users/carol", u), 200)
+	mustStatus(t, e.bearer(t, session, "GET", "/_plugins/_security/authinfo", nil), 401)
+	mustStatus(t, e.bearer(t, apiTok, "GET", "/_plugins/_security/authinfo", nil), 200)
+}
