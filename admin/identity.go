@@ -164,7 +164,17 @@ func (s *Service) managesUsers(a Actor) bool { return s.can(a, policy.ClusterInt
 // its tokens): restapi:admin/internalusers, or the Admin role of the
 // service account's tenant.
 func (s *Service) managesAccount(a Actor, u control.User) bool {
-	return s.managesUsers(a) || (u.Kind == control.KindServiceAccount && u.Tenant != "" && s.tenantAdmin(a, u.Tenant))
+	if s.managesUsers(a) {
+		return true
+	}
+	if u.Kind != control.KindServiceAccount || u.Tenant == "" {
+		return false
+	}
+	// A deleted tenant's accounts wait, untouched, for its restore.
+	if _, live := s.o.Resolver.Registry().Get(u.Tenant); !live {
+		return false
+	}
+	return s.tenantAdmin(a, u.Tenant)
 }
 
 // mayTry reports whether a may manage some account of kind ("" any), so
@@ -951,6 +961,7 @@ func (s *Service) PatchUsers(a Actor, patch []byte) error {
 	if err != nil {
 		return s.deny(a, ch, errorf(ErrInvalid, "invalid JSON Patch: %v", err))
 	}
+	hashes := s.prehash(a, ops)
 	return s.mutate(a, ch, func(tx *control.Tx) (any, any, error) {
 		current, doc, err := s.securityUsers(tx, a)
 		if err != nil {
@@ -1005,7 +1016,7 @@ func (s *Service) PatchUsers(a Actor, patch []byte) error {
 				return nil, nil, errorf(ErrInvalid, "[%s] is a %s: an account's kind cannot change", name, kindName(u.Kind))
 			}
 			su.Reserved, su.Hidden, su.Static = false, false, false
-			if err := s.patchUserTx(tx, a, name, su, modeReplace); err != nil {
+			if err := s.patchUserTx(tx, a, name, su, modeReplace, hashes); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -1013,7 +1024,7 @@ func (s *Service) PatchUsers(a Actor, patch []byte) error {
 			if _, ok := current[name]; ok {
 				continue
 			}
-			if err := s.patchUserTx(tx, a, name, next[name], modeCreate); err != nil {
+			if err := s.patchUserTx(tx, a, name, next[name], modeCreate, hashes); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -1041,9 +1052,53 @@ func (s *Service) securityUsers(tx *control.Tx, a Actor) (map[string]control.Use
 	return current, doc, nil
 }
 
-// patchUserTx writes one entry of a patch. Passwords are hashed here,
-// inside the transaction: a patch is rare, and this keeps it atomic.
-func (s *Service) patchUserTx(tx *control.Tx, a Actor, name string, su SecurityUser, mode writeMode) error {
+// prehash applies the patch to the accounts as they are now and hashes
+// the passwords it sets, before the write transaction: bcrypt at the
+// configured cost takes a quarter of a second, and the store's write lock
+// must not wait for it. The result is keyed by name and password;
+// patchUserTx hashes whatever it lacks (a concurrent change), and reports
+// the errors.
+func (s *Service) prehash(a Actor, ops jsonpatch.Patch) map[string]string {
+	var plain [][2]string
+	_ = s.o.Store.View(func(tx *control.Tx) error {
+		_, doc, err := s.securityUsers(tx, a)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		patched, err := ops.Apply(raw)
+		if err != nil {
+			return err
+		}
+		var entries map[string]SecurityUser
+		if err := json.Unmarshal(patched, &entries); err != nil {
+			return err
+		}
+		for name, su := range entries {
+			if su.Password != "" {
+				plain = append(plain, [2]string{name, su.Password})
+			}
+		}
+		return nil
+	})
+	out := map[string]string{}
+	for _, p := range plain {
+		if h, err := auth.HashPassword(p[1], s.o.BcryptCost); err == nil {
+			out[p[0]+"\x00"+p[1]] = h
+		}
+	}
+	return out
+}
+
+// patchUserTx writes one entry of a patch, with the passwords prehash
+// hashed before the transaction.
+func (s *Service) patchUserTx(tx *control.Tx, a Actor, name string, su SecurityUser, mode writeMode, hashes map[string]string) error {
+	if h, ok := hashes[name+"\x00"+su.Password]; ok && su.Password != "" {
+		su.Password, su.Hash = "", h
+	}
 	in, err := su.InputOf(name)
 	if err != nil {
 		return err

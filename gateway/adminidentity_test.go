@@ -964,3 +964,42 @@ func TestPasswordChangeEndsWebSessions(t *testing.T) {
 	mustStatus(t, e.bearer(t, session, "GET", "/_plugins/_security/authinfo", nil), 401)
 	mustStatus(t, e.bearer(t, apiTok, "GET", "/_plugins/_security/authinfo", nil), 200)
 }
+
+// TestDeletedTenantServiceAccountsWait: while a tenant is soft-deleted,
+// its admins (who still administer another, live tenant) cannot read,
+// change, delete or mint tokens for its service accounts, so a restore
+// brings them back as they were.
+func TestDeletedTenantServiceAccountsWait(t *testing.T) {
+	s := testserver.Start(t, func(c *config.Config) { c.Auth.Passwords.BcryptCost = 4 })
+	su, dave := testserver.Token(t, "admin"), testserver.Token(t, "dave")
+	for _, id := range []string{"t-live", "t-gone"} {
+		mustStatus(t, s.Do(t, "POST", "/api/v1/tenants", su, "", map[string]any{"id": id, "adminUsername": "dave"}), 201)
+	}
+	mustStatus(t, s.Do(t, "POST", "/api/v1/service-accounts", dave, "", map[string]any{"name": "gone-bot", "tenant": "t-gone"}), 201)
+	r := s.Do(t, "POST", "/api/v1/service-accounts/gone-bot/tokens", dave, "", map[string]any{"name": "ci", "max_age": "1h"})
+	mustStatus(t, r, 201)
+	tokID := r.JSON(t)["id"].(string)
+	mustStatus(t, s.Do(t, "DELETE", "/api/v1/tenants/t-gone", su, "", nil), 200)
+
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/api/v1/service-accounts/gone-bot"},
+		{"DELETE", "/api/v1/service-accounts/gone-bot"},
+		{"GET", "/api/v1/service-accounts/gone-bot/tokens"},
+		{"POST", "/api/v1/service-accounts/gone-bot/tokens"},
+		{"DELETE", "/api/v1/service-accounts/gone-bot/tokens/" + tokID},
+	} {
+		var body any
+		if c.method == "POST" {
+			body = map[string]any{"name": "x", "max_age": "1h"}
+		}
+		if r := s.Do(t, c.method, c.path, dave, "", body); r.Status < 400 {
+			t.Errorf("%s %s by the deleted tenant's admin: %d %s", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	mustStatus(t, s.Do(t, "POST", "/api/v1/tenants/t-gone/restore", su, "", nil), 200)
+	r = s.Do(t, "GET", "/api/v1/service-accounts/gone-bot/tokens", dave, "", nil)
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), tokID) {
+		t.Errorf("the service account's token after the restore: %s", r.Body)
+	}
+}
