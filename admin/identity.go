@@ -1,10 +1,8 @@
 package admin
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
@@ -967,24 +965,14 @@ func (s *Service) PatchUsers(a Actor, patch []byte) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		raw, err := json.Marshal(doc)
+		entries, err := patchEntries(ops, doc, "users")
 		if err != nil {
 			return nil, nil, err
-		}
-		patched, err := ops.Apply(raw)
-		if err != nil {
-			return nil, nil, errorf(ErrInvalid, "JSON Patch does not apply: %v", err)
-		}
-		var entries map[string]json.RawMessage
-		if err := json.Unmarshal(patched, &entries); err != nil {
-			return nil, nil, errorf(ErrInvalid, "the patched users are not an object: %v", err)
 		}
 		next := map[string]SecurityUser{}
 		for name, v := range entries {
 			var su SecurityUser
-			dec := json.NewDecoder(bytes.NewReader(v))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&su); err != nil {
+			if err := decodeEntry(v, &su); err != nil {
 				return nil, nil, errorf(ErrInvalid, "user [%s]: %v", name, err)
 			}
 			next[name] = su
@@ -1065,20 +1053,13 @@ func (s *Service) prehash(a Actor, ops jsonpatch.Patch) map[string]string {
 		if err != nil {
 			return err
 		}
-		raw, err := json.Marshal(doc)
+		entries, err := patchEntries(ops, doc, "users")
 		if err != nil {
 			return err
 		}
-		patched, err := ops.Apply(raw)
-		if err != nil {
-			return err
-		}
-		var entries map[string]SecurityUser
-		if err := json.Unmarshal(patched, &entries); err != nil {
-			return err
-		}
-		for name, su := range entries {
-			if su.Password != "" {
+		for name, v := range entries {
+			var su SecurityUser
+			if decodeEntry(v, &su) == nil && su.Password != "" {
 				plain = append(plain, [2]string{name, su.Password})
 			}
 		}

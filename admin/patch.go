@@ -84,24 +84,14 @@ func (s *Service) PatchTenants(a Actor, patch []byte) error {
 			current[t.ID] = t
 			doc[t.ID] = SecurityTenantOf(t)
 		}
-		raw, err := json.Marshal(doc)
+		entries, err := patchEntries(ops, doc, "tenants")
 		if err != nil {
 			return nil, nil, err
-		}
-		patched, err := ops.Apply(raw)
-		if err != nil {
-			return nil, nil, errorf(ErrInvalid, "JSON Patch does not apply: %v", err)
-		}
-		var entries map[string]json.RawMessage
-		if err := json.Unmarshal(patched, &entries); err != nil {
-			return nil, nil, errorf(ErrInvalid, "the patched tenants are not an object: %v", err)
 		}
 		next := map[string]SecurityTenant{}
 		for name, v := range entries {
 			var st SecurityTenant
-			dec := json.NewDecoder(bytes.NewReader(v))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&st); err != nil {
+			if err := decodeEntry(v, &st); err != nil {
 				return nil, nil, errorf(ErrInvalid, "tenant [%s]: %v", name, err)
 			}
 			next[name] = st
@@ -164,4 +154,31 @@ func (s *Service) PatchTenants(a Actor, patch []byte) error {
 		}
 		return doc, next, nil
 	})
+}
+
+// patchEntries applies a JSON Patch to doc, a collection in OpenSearch
+// Security's form ({"name": {…}}), and returns the patched collection's
+// entries, still encoded. noun names the collection in errors.
+func patchEntries(ops jsonpatch.Patch, doc any, noun string) (map[string]json.RawMessage, error) {
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	patched, err := ops.Apply(raw)
+	if err != nil {
+		return nil, errorf(ErrInvalid, "JSON Patch does not apply: %v", err)
+	}
+	var entries map[string]json.RawMessage
+	if err := json.Unmarshal(patched, &entries); err != nil || entries == nil {
+		return nil, errorf(ErrInvalid, "the patched %s are not an object", noun)
+	}
+	return entries, nil
+}
+
+// decodeEntry decodes one patched entry strictly: unknown fields are
+// errors.
+func decodeEntry(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

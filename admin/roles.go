@@ -870,17 +870,9 @@ func (s *Service) planPatch(tx *control.Tx, a Actor, st *security, ops jsonpatch
 			doc[n] = SecurityRoleMappingOf(st.mappings[n])
 		}
 	}
-	raw, err := json.Marshal(doc)
+	entries, err := patchEntries(ops, doc, noun)
 	if err != nil {
 		return nil, nil, err
-	}
-	patched, err := ops.Apply(raw)
-	if err != nil {
-		return nil, nil, errorf(ErrInvalid, "JSON Patch does not apply: %v", err)
-	}
-	var entries map[string]json.RawMessage
-	if err := json.Unmarshal(patched, &entries); err != nil || entries == nil {
-		return nil, nil, errorf(ErrInvalid, "the patched %s are not an object", noun)
 	}
 	roles, mappings := map[string]*SecurityRole{}, map[string]*SecurityRoleMapping{}
 	for _, n := range seen {
@@ -915,12 +907,4 @@ func (s *Service) planPatch(tx *control.Tx, a Actor, st *security, ops jsonpatch
 		}
 	}
 	return roles, mappings, nil
-}
-
-// decodeEntry decodes one patched entry strictly: unknown fields are
-// errors.
-func decodeEntry(raw json.RawMessage, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }
