@@ -62,6 +62,19 @@ type Passwords struct {
 	Enabled bool `yaml:"enabled"`
 	// BcryptCost is the cost of new password hashes (4–31).
 	BcryptCost int `yaml:"bcrypt_cost"`
+	// FailureLimit is the number of failed password attempts for one
+	// user name within FailureWindow that blocks further attempts for
+	// that name for BlockDuration; 0 disables the limit.
+	FailureLimit int `yaml:"failure_limit"`
+	// IPFailureLimit is the number of failed password attempts from one
+	// client address within FailureWindow that blocks further attempts
+	// from it for BlockDuration; 0 disables the limit.
+	IPFailureLimit int `yaml:"ip_failure_limit"`
+	// FailureWindow is how long a failed attempt counts toward a limit.
+	FailureWindow time.Duration `yaml:"failure_window"`
+	// BlockDuration is how long a blocked user name or address is
+	// refused (429) before its password is checked.
+	BlockDuration time.Duration `yaml:"block_duration"`
 }
 
 // APITokens configures API tokens.
@@ -142,7 +155,8 @@ func Default() Config {
 				RolesKey:   "roles",
 				ClockSkew:  30 * time.Second,
 			},
-			Passwords: Passwords{Enabled: true, BcryptCost: 12},
+			Passwords: Passwords{Enabled: true, BcryptCost: 12, FailureLimit: 10, IPFailureLimit: 50,
+				FailureWindow: time.Minute, BlockDuration: 5 * time.Minute},
 			APITokens: APITokens{DefaultMaxAge: 30 * 24 * time.Hour, MaxAge: 365 * 24 * time.Hour, SessionMaxAge: 8 * time.Hour},
 		},
 		Multitenancy: Multitenancy{
@@ -228,6 +242,20 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.Passwords.BcryptCost < 4 || c.Auth.Passwords.BcryptCost > 31 {
 		bad("auth.passwords.bcrypt_cost", "must be between 4 and 31")
+	}
+	if pw := c.Auth.Passwords; pw.FailureLimit < 0 {
+		bad("auth.passwords.failure_limit", "must not be negative (0 disables it)")
+	}
+	if pw := c.Auth.Passwords; pw.IPFailureLimit < 0 {
+		bad("auth.passwords.ip_failure_limit", "must not be negative (0 disables it)")
+	}
+	if pw := c.Auth.Passwords; pw.FailureLimit > 0 || pw.IPFailureLimit > 0 {
+		if pw.FailureWindow <= 0 {
+			bad("auth.passwords.failure_window", "must be positive while a failure limit is set")
+		}
+		if pw.BlockDuration <= 0 {
+			bad("auth.passwords.block_duration", "must be positive while a failure limit is set")
+		}
 	}
 	at := c.Auth.APITokens
 	if at.MaxAge <= 0 {

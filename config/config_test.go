@@ -97,6 +97,12 @@ func TestValidateNamesKey(t *testing.T) {
 		"empty key":    {func(c *Config) { c.Auth.JWT.SigningKeys = []string{" "} }, "auth.jwt.signing_keys[0]"},
 		"neg timeout":  {func(c *Config) { c.Server.ReadTimeout = 0 }, "server.read_timeout"},
 		"skew too big": {func(c *Config) { c.Auth.JWT.ClockSkew = time.Hour }, "auth.jwt.clock_skew"},
+		"neg failures": {func(c *Config) { c.Auth.Passwords.FailureLimit = -1 }, "auth.passwords.failure_limit"},
+		"neg ip fails": {func(c *Config) { c.Auth.Passwords.IPFailureLimit = -1 }, "auth.passwords.ip_failure_limit"},
+		"no window":    {func(c *Config) { c.Auth.Passwords.FailureWindow = 0 }, "auth.passwords.failure_window"},
+		"no block": {func(c *Config) {
+			c.Auth.Passwords.IPFailureLimit, c.Auth.Passwords.FailureLimit, c.Auth.Passwords.BlockDuration = 1, 0, 0
+		}, "auth.passwords.block_duration"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -108,6 +114,16 @@ func TestValidateNamesKey(t *testing.T) {
 				t.Fatalf("Validate() = %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestFailureLimitsOffNeedNoWindow(t *testing.T) {
+	cfg := Default()
+	cfg.Auth.JWT.SigningKeys = []string{"base64:c2VjcmV0"}
+	cfg.Auth.Passwords.FailureLimit, cfg.Auth.Passwords.IPFailureLimit = 0, 0
+	cfg.Auth.Passwords.FailureWindow, cfg.Auth.Passwords.BlockDuration = 0, 0
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate() with the failure limits off = %v", err)
 	}
 }
 
