@@ -37,7 +37,9 @@ const (
 )
 
 // Record is one audit event. Its JSON form (snake_case) is both how it is
-// stored and how the audit API returns it.
+// stored and how the audit API returns it. The Trail caps its sizes before
+// it keeps it: MaxFieldBytes per string, MaxActorRoles roles, and
+// MaxJSONBytes for each of Before, After and Diff.
 type Record struct {
 	// ID is assigned by the Trail when the record is written: 32 lower-case
 	// hex digits that sort like the record's time (then its order of

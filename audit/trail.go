@@ -139,7 +139,8 @@ func NewTrail(db *bbolt.DB, opts Options) (*Trail, error) {
 // on the Trail's database: if tx rolls back, so does the record. It
 // assigns r.ID (any ID the caller set is replaced: the trail is
 // append-only), sets r.Time from the clock when it is zero and converts it
-// to UTC, and redacts secrets in r.Before, r.After and r.Diff again (see
+// to UTC, applies the size caps (MaxFieldBytes, MaxActorRoles,
+// MaxJSONBytes), and redacts secrets in r.Before, r.After and r.Diff again (see
 // Diff), updating r in place. It returns an error wrapping ErrInvalid when
 // r is malformed, and the store's error when the write fails; the caller
 // decides whether that aborts its change (audit.fail_closed).
@@ -156,8 +157,11 @@ func (t *Trail) AppendTx(tx *bbolt.Tx, r *Record) error {
 	return put(tx, r)
 }
 
-// prepare checks r, stamps its time and redacts it.
+// prepare caps r's sizes, checks it, stamps its time and redacts it. It
+// is the one place both paths go through; Record also caps before it
+// queues, so the queue holds no more than the trail will write.
 func (t *Trail) prepare(r *Record) error {
+	limit(r)
 	if r.Time.IsZero() {
 		r.Time = t.now()
 	}
@@ -171,6 +175,9 @@ func (t *Trail) prepare(r *Record) error {
 	}
 	if r.After, err = redactJSON(r.After); err != nil {
 		return invalidf("after: %v", err)
+	}
+	if truncatedMarker(r.Diff) {
+		return nil
 	}
 	if r.Diff, err = redactPatchJSON(r.Diff); err != nil {
 		return invalidf("diff: %v", err)
@@ -227,8 +234,9 @@ func buckets(tx *bbolt.Tx) (records, index *bbolt.Bucket, err error) {
 // copied, strings included, so the caller may reuse its memory (as Fiber
 // does with header and parameter values) as soon as Record returns.
 // Records queued are on disk once Flush or Close returns, or within
-// FlushInterval otherwise.
+// FlushInterval otherwise. The size caps apply as in AppendTx.
 func (t *Trail) Record(r Record) {
+	limit(&r)
 	c := r.clone()
 	if c.Time.IsZero() {
 		c.Time = t.now()
