@@ -31,7 +31,7 @@ Usage:
   tenantgate keygen --out FILE         write a new random HMAC signing key
   tenantgate sample load --tenant T [--set weblogs|nginx] [--server URL] [--token T]
                                        load a sample data set and its dashboard
-  tenantgate tenants create|list|get|update|delete|restore|lock|unlock|freeze|unfreeze
+  tenantgate tenants create|list|get|update|delete|restore|purge|lock|unlock|freeze|unfreeze
                   --tenant ID [--server URL] [--token T | --user U]
                                        administer the tenants of a running gateway
   tenantgate apply -f FILE [-f FILE …] [--prune] [--dry-run] [--server URL] [--token T]

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"os/signal"
 	"slices"
 	"strings"
@@ -29,6 +31,7 @@ Commands:
   update    change a tenant's name or description
   delete    delete a tenant; it can be restored until the retention window ends
   restore   bring back a deleted tenant
+  purge     remove a deleted tenant for good, before its retention window ends
   lock      refuse every request to a tenant (423), superadmins excepted
   unlock    end a lock
   freeze    serve reads, refuse writes (423)
@@ -105,6 +108,8 @@ func tenantsCmd(args []string, stdout, stderr io.Writer) error {
 		return tenantsUpdate(args, stdout, stderr)
 	case "delete":
 		return tenantsDelete(args, stdout, stderr)
+	case "purge":
+		return tenantsPurge(args, stdout, stderr)
 	}
 	if op, ok := tenantOps[sub]; ok {
 		return tenantsOp(sub, op.about, op.done, args, stdout, stderr)
@@ -353,6 +358,69 @@ its dashboards, indices and roles are purged. Audit records are kept.`}
 		fmt.Fprintf(stdout, "it can be restored%s until %s: tenantgate tenants restore --tenant %s\n",
 			window, t.RestorableUntil.UTC().Format(time.RFC3339), *id)
 	}
+	return nil
+}
+
+// stdinTerminal reports whether standard input is a terminal, someone
+// who can answer a question. Tests replace it.
+var stdinTerminal = func() bool {
+	f, ok := stdin.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func tenantsPurge(args []string, stdout, stderr io.Writer) error {
+	cmd := command{name: "tenants purge",
+		synopsis: "tenants purge --tenant ID [--yes] [connection flags]",
+		about: `Purges a deleted tenant now (POST /api/v1/tenants/ID/purge), without
+waiting for the end of its retention window: its indices (dashboards and
+data), tenant-scoped roles and mappings and service accounts are removed
+for good and it can no longer be restored. Audit records are kept. A live tenant is refused (409): delete it
+first. On a terminal it asks you to type the tenant id to confirm; without
+a terminal it needs --yes. It needs the restapi:admin/tenants permission.`}
+	fs := cmd.flags()
+	id := tenantFlag(fs)
+	yes := fs.Bool("yes", false, "purge without asking for confirmation (required when standard input is not a terminal)")
+	cn := addConnFlags(fs)
+	if err := cmd.parse(fs, args, stdout, nil); err != nil {
+		return err
+	}
+	if err := requireTenant("purge", *id); err != nil {
+		return err
+	}
+	c, err := prepare(cn, "", stderr)
+	if err != nil {
+		return err
+	}
+	if !*yes {
+		if !stdinTerminal() {
+			return usageError{fmt.Errorf("tenants purge: standard input is not a terminal, so nobody can confirm: pass --yes to purge tenant %s for good", *id)}
+		}
+		fmt.Fprintf(stderr, "Purging tenant %s removes its data for good; it cannot be restored afterwards.\nType the tenant id to confirm: ", *id)
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("tenants purge: reading the confirmation: %w", err)
+		}
+		if strings.TrimSpace(line) != *id {
+			return fmt.Errorf("tenants purge: the confirmation %q is not the tenant id %q: nothing was purged", strings.TrimSpace(line), *id)
+		}
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	var out struct {
+		ID     string `json:"id"`
+		Purged bool   `json:"purged"`
+	}
+	if err := c.call(ctx, "POST", tenantPath(*id, "purge"), nil, &out); err != nil {
+		return fmt.Errorf("tenants purge: %w", err)
+	}
+	if !out.Purged {
+		return fmt.Errorf("tenants purge: the server did not confirm the purge of tenant %s", *id)
+	}
+	fmt.Fprintf(stdout, "purged tenant %s\n", *id)
 	return nil
 }
 

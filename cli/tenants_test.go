@@ -174,6 +174,99 @@ func TestTenantsLifecycle(t *testing.T) {
 	}
 }
 
+// terminal makes standard input a terminal on which someone types answer,
+// for the test.
+func terminal(t *testing.T, answer string) {
+	oldIn, oldTerm := stdin, stdinTerminal
+	stdin, stdinTerminal = strings.NewReader(answer), func() bool { return true }
+	t.Cleanup(func() { stdin, stdinTerminal = oldIn, oldTerm })
+}
+
+// TestTenantsPurge purges deleted tenants with and without a terminal,
+// and is refused for a live one with the server's message.
+func TestTenantsPurge(t *testing.T) {
+	s := startAdminServer(t, "")
+	admin := testserver.Token(t, "admin")
+	for _, id := range []string{"stage", "qa"} {
+		cli(t, s, 0, admin, "tenants", "create", "--tenant", id)
+	}
+	// deletedTenant reports whether id is listed among deleted tenants.
+	deletedTenant := func(t *testing.T, id string) bool {
+		t.Helper()
+		out, _ := cli(t, s, 0, admin, "tenants", "list", "--deleted")
+		return regexp.MustCompile(`(?m)^` + id + `\s.*deleted`).MatchString(out)
+	}
+
+	t.Run("live tenant", func(t *testing.T) {
+		r := s.Do(t, "POST", "/api/v1/tenants/stage/purge", admin, "", nil)
+		if r.Status != 409 {
+			t.Fatalf("purge of a live tenant through the API: %d %s", r.Status, r.Body)
+		}
+		msg, _ := r.JSON(t)["message"].(string)
+		if msg == "" {
+			t.Fatalf("409 without a message: %s", r.Body)
+		}
+		_, errOut := cli(t, s, 1, admin, "tenants", "purge", "--tenant", "stage", "--yes")
+		if !strings.Contains(errOut, "409 Conflict: "+msg) {
+			t.Fatalf("purge of a live tenant printed %q, want the server's %q", errOut, msg)
+		}
+		if st, _ := tenantOnServer(t, s, "stage"); st != 200 {
+			t.Fatalf("live tenant after a refused purge: %d", st)
+		}
+	})
+
+	for _, id := range []string{"stage", "qa"} {
+		cli(t, s, 0, admin, "tenants", "delete", "--tenant", id)
+	}
+	t.Run("no terminal without --yes", func(t *testing.T) {
+		noTerminal(t)
+		_, errOut := cli(t, s, 2, admin, "tenants", "purge", "--tenant", "stage")
+		if !strings.Contains(errOut, "not a terminal") || !strings.Contains(errOut, "--yes") {
+			t.Fatalf("stderr %q", errOut)
+		}
+		if !deletedTenant(t, "stage") {
+			t.Fatal("stage was purged without confirmation")
+		}
+	})
+	t.Run("wrong confirmation", func(t *testing.T) {
+		terminal(t, "qa\n")
+		_, errOut := cli(t, s, 1, admin, "tenants", "purge", "--tenant", "stage")
+		if !strings.Contains(errOut, "Type the tenant id to confirm") || !strings.Contains(errOut, "nothing was purged") {
+			t.Fatalf("stderr %q", errOut)
+		}
+		if !deletedTenant(t, "stage") {
+			t.Fatal("stage was purged on a wrong confirmation")
+		}
+	})
+	t.Run("confirmed on the terminal", func(t *testing.T) {
+		terminal(t, "stage\n")
+		out, _ := cli(t, s, 0, admin, "tenants", "purge", "--tenant", "stage")
+		if strings.TrimSpace(out) != "purged tenant stage" {
+			t.Fatalf("printed %q", out)
+		}
+		if deletedTenant(t, "stage") {
+			t.Fatal("stage is still listed as deleted")
+		}
+		if !deletedTenant(t, "qa") {
+			t.Fatal("purging stage touched qa")
+		}
+		_, errOut := cli(t, s, 1, admin, "tenants", "restore", "--tenant", "stage")
+		if !strings.Contains(errOut, "404 Not Found") {
+			t.Fatalf("restore of a purged tenant: %q", errOut)
+		}
+	})
+	t.Run("--yes without a terminal", func(t *testing.T) {
+		noTerminal(t)
+		out, _ := cli(t, s, 0, admin, "tenants", "purge", "--tenant", "qa", "--yes")
+		if strings.TrimSpace(out) != "purged tenant qa" {
+			t.Fatalf("printed %q", out)
+		}
+		if deletedTenant(t, "qa") {
+			t.Fatal("qa is still listed as deleted")
+		}
+	})
+}
+
 // TestTenantsHelp checks that --help lists every flag with a description
 // and a default, and never shows a token from the environment.
 func TestTenantsHelp(t *testing.T) {
@@ -190,6 +283,7 @@ func TestTenantsHelp(t *testing.T) {
 		{[]string{"tenants", "update"}, append([]string{"tenant", "name", "description"}, conn...)},
 		{[]string{"tenants", "delete"}, append([]string{"tenant"}, conn...)},
 		{[]string{"tenants", "restore"}, append([]string{"tenant"}, conn...)},
+		{[]string{"tenants", "purge"}, append([]string{"tenant", "yes"}, conn...)},
 		{[]string{"tenants", "lock"}, append([]string{"tenant"}, conn...)},
 		{[]string{"tenants", "unlock"}, append([]string{"tenant"}, conn...)},
 		{[]string{"tenants", "freeze"}, append([]string{"tenant"}, conn...)},
@@ -258,7 +352,7 @@ func TestTenantsHelp(t *testing.T) {
 	})
 	t.Run("command list", func(t *testing.T) {
 		code, out, _ := runMain(t, "tenants", "--help")
-		for _, sub := range []string{"create", "list", "get", "update", "delete", "restore", "lock", "unlock", "freeze", "unfreeze"} {
+		for _, sub := range []string{"create", "list", "get", "update", "delete", "restore", "purge", "lock", "unlock", "freeze", "unfreeze"} {
 			if code != 0 || !regexp.MustCompile(`(?m)^  `+sub+`\s`).MatchString(out) {
 				t.Errorf("tenants --help lacks %s:\n%s", sub, out)
 			}
