@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -704,7 +705,8 @@ func (s *Server) handlePutAccount(c *fiber.Ctx) error {
 // handleLogin answers POST /auth/login {"username", "password"}, the UI's
 // password sign-in: a new API token named "web session", valid for
 // auth.api_tokens.session_max_age. A wrong password and an unknown user
-// get the same 401; both outcomes are audited.
+// get the same 401; both outcomes are audited. Too many failures for the
+// name or the address get a 429 (auth.passwords.failure_limit).
 func (s *Server) handleLogin(c *fiber.Ctx) error {
 	if !s.cfg.Auth.Passwords.Enabled {
 		return &Error{Status: fiber.StatusNotFound, Type: "illegal_argument_exception",
@@ -726,10 +728,11 @@ func (s *Server) handleLogin(c *fiber.Ctx) error {
 	if len(in.Username) > auth.MaxSubjectBytes {
 		return badRequest("illegal_argument_exception", "username is longer than %d bytes", auth.MaxSubjectBytes)
 	}
-	p, err := s.admin.Password(in.Username, in.Password)
-	if err != nil {
-		c.Locals(keySignIn, in.Username) // auditRefusal records the failed sign-in
+	p, err := s.password(c, in.Username, in.Password)
+	if errors.Is(err, auth.ErrUnauthenticated) {
 		return unauthorized(err.Error())
+	} else if err != nil {
+		return err
 	}
 	roles := s.policy.RolesForGroups(p.Name, p.BackendRoles, p.Groups)
 	a := admin.Actor{Name: p.Name, Roles: roles, Superadmin: p.Superadmin || s.policy.Superadmin(roles),

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -49,6 +51,16 @@ func tenantLocked(format string, args ...any) *Error {
 func unauthorized(reason string) *Error {
 	return &Error{Status: fiber.StatusUnauthorized, Type: "security_exception", Reason: reason,
 		Header: map[string]string{fiber.HeaderWWWAuthenticate: `Bearer realm="tenantgate"`}}
+}
+
+// tooManySignIns is the 429 of a password sign-in refused for too many
+// failures of its user name or client address, with Retry-After in
+// whole seconds. It does not say which of the two is blocked.
+func tooManySignIns(retry time.Duration) *Error {
+	secs := int((retry + time.Second - 1) / time.Second)
+	return &Error{Status: fiber.StatusTooManyRequests, Type: "security_exception",
+		Reason: fmt.Sprintf("too many failed sign-ins for this user or client address: password sign-in is blocked for %d more seconds; try again later or use an API token", secs),
+		Header: map[string]string{fiber.HeaderRetryAfter: strconv.Itoa(secs)}}
 }
 
 // errorBody is OpenSearch's error shape.
@@ -207,6 +219,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 // admin service records its own refusals, with what was asked; this
 // covers everything else.
 func (s *Server) auditRefusal(c *fiber.Ctx, err error, status int, reason string) {
+	if c.Locals(keySignInLimited) != nil {
+		return // the sign-in limiter records its refusals, one per block
+	}
 	refusedWrite := status >= 400 && status < 500 && adminWrite(c)
 	if status != fiber.StatusUnauthorized && status != fiber.StatusForbidden && !refusedWrite {
 		return

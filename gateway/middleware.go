@@ -28,6 +28,9 @@ const (
 	keyRequestID localKey = iota
 	keyCaller
 	keySignIn // user name of a failed password sign-in
+	// keySignInLimited marks a sign-in the limiter refused: it records
+	// its own audit record, once per block.
+	keySignInLimited
 )
 
 // caller is who is asking, after authentication.
@@ -200,9 +203,7 @@ func (s *Server) principal(c *fiber.Ctx) (auth.Principal, error) {
 			p, err = s.admin.Enrich(p)
 		}
 	} else if user, pass, ok := auth.BasicCredentials(h); ok && s.cfg.Auth.Passwords.Enabled {
-		if p, err = s.admin.Password(user, pass); err != nil {
-			c.Locals(keySignIn, user) // auditRefusal records a failed sign-in
-		}
+		p, err = s.password(c, user, pass)
 	} else {
 		return p, unauthorized("unsupported authorization scheme: send Authorization: Bearer <token> or Basic credentials")
 	}
@@ -212,6 +213,35 @@ func (s *Server) principal(c *fiber.Ctx) (auth.Principal, error) {
 		}
 		return p, err
 	}
+	return p, nil
+}
+
+// password checks a password sign-in (HTTP Basic or /auth/login) under
+// auth.passwords' failure limits: a user name or client address blocked
+// for too many failures is refused with a 429 before any bcrypt, and
+// only the first refusal of a block is an audit record, so a client
+// cannot flood the trail. A wrong password counts against both; a right
+// one clears the user name's failures. A failed sign-in is marked for
+// auditRefusal.
+func (s *Server) password(c *fiber.Ctx, user, pass string) (auth.Principal, error) {
+	ip := c.IP()
+	if retry, first, blocked := s.signIns.Blocked(user, ip); blocked {
+		c.Locals(keySignInLimited, true)
+		if first {
+			s.trail.Record(s.authRecord(c, user, audit.ActionSignIn, audit.OutcomeDenied,
+				fiber.StatusTooManyRequests, "too many failed sign-ins"))
+		}
+		return auth.Principal{}, tooManySignIns(retry)
+	}
+	p, err := s.admin.Password(user, pass)
+	if err != nil {
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			s.signIns.Failed(user, ip)
+		}
+		c.Locals(keySignIn, user) // auditRefusal records the failed sign-in
+		return p, err
+	}
+	s.signIns.Succeeded(user)
 	return p, nil
 }
 

@@ -49,8 +49,11 @@ type Deps struct {
 	// and API tokens.
 	Admin *admin.Service
 	// Trail receives audit records of sign-ins, 401s and 403s.
-	Trail  *audit.Trail
-	Logger *slog.Logger
+	Trail *audit.Trail
+	// SignIns limits failed password sign-ins (HTTP Basic and
+	// /auth/login); nil limits nothing.
+	SignIns *auth.Limiter
+	Logger  *slog.Logger
 	// Metrics is where the gateway registers its metrics; nil means a new
 	// registry of its own.
 	Metrics *prometheus.Registry
@@ -66,6 +69,7 @@ type Server struct {
 	index    *index.Service
 	admin    *admin.Service
 	trail    *audit.Trail
+	signIns  *auth.Limiter
 	log      *slog.Logger
 	metrics  *metrics
 }
@@ -83,7 +87,7 @@ func New(d Deps) (*Server, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, admin: d.Admin, trail: d.Trail, log: log, metrics: newMetrics(reg)}
+	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, admin: d.Admin, trail: d.Trail, signIns: d.SignIns, log: log, metrics: newMetrics(reg)}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "tenantgate",
 		BodyLimit:             d.Config.Limits.BodyBytes,

@@ -231,6 +231,10 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opt
 	inst.Gateway, err = gateway.New(gateway.Deps{
 		Config: cfg, Auth: verifier, Policy: engine, Resolver: resolver, Index: inst.Index, Logger: log,
 		Admin: inst.Admin, Trail: inst.Trail,
+		SignIns: auth.NewLimiter(auth.LimiterOptions{
+			UserLimit: cfg.Auth.Passwords.FailureLimit, IPLimit: cfg.Auth.Passwords.IPFailureLimit,
+			Window: cfg.Auth.Passwords.FailureWindow, Block: cfg.Auth.Passwords.BlockDuration, Clock: opts.Clock,
+		}),
 	})
 	if err != nil {
 		return nil, err
