@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tenantgate/tenantgate/secrets"
 )
 
 // Config is the whole configuration.
@@ -28,6 +30,16 @@ type Config struct {
 	Server       Server       `yaml:"server"`
 	Tenants      Tenants      `yaml:"tenants"`
 	Audit        Audit        `yaml:"audit"`
+	Secrets      Secrets      `yaml:"secrets"`
+}
+
+// Secrets configures the encryption of namespace secrets at rest.
+type Secrets struct {
+	// EncryptionKey is "base64:<32 bytes>" or "file:<path>" naming a file
+	// that holds such a value (see secrets.ParseKey). It has no default:
+	// empty means no key is configured, and a server with stored secrets
+	// then refuses to start.
+	EncryptionKey string `yaml:"encryption_key"`
 }
 
 // Tenants configures tenant administration.
@@ -200,7 +212,9 @@ func Load(path string, environ []string) (Config, error) {
 	return cfg, nil
 }
 
-// Validate checks the configuration and names the offending key.
+// Validate checks the configuration and names the offending key. It
+// parses secrets.encryption_key (reading its file when it is "file:"),
+// so a key that cannot be used stops the server at start.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -284,6 +298,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxResultWindow < 1 {
 		bad("limits.max_result_window", "must be at least 1")
+	}
+	if c.Secrets.EncryptionKey != "" {
+		// ParseKey's errors never contain the key, so they can be shown.
+		if _, err := secrets.ParseKey(c.Secrets.EncryptionKey); err != nil {
+			bad("secrets.encryption_key", "%v", err)
+		}
 	}
 	for key, d := range map[string]time.Duration{
 		"server.read_timeout": c.Server.ReadTimeout, "server.write_timeout": c.Server.WriteTimeout,
