@@ -9,6 +9,10 @@
 // dot-boundary namespace filter and Flow.SameSource the "identical save"
 // test of the revision rules.
 //
-// The package has no storage and no HTTP: the per-tenant store and the
-// API build on it.
+// Store keeps one tenant's flows in the logical index ".flows" of that
+// tenant's system view (physical ".flows_<hash>_<name>", plain ".flows"
+// for global): a current document per flow and one per revision, with
+// Kestra's revision rules (an identical save makes none, delete is a
+// revision marked deleted, id and namespace never change). The package
+// has no HTTP: the API builds on it.
 package flows

@@ -44,3 +44,11 @@ func (e *ValidationError) Error() string {
 
 // Unwrap returns ErrInvalid.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// ErrNotFound means the flow (or the asked revision) does not exist in
+// the tenant, or was deleted.
+var ErrNotFound = errors.New("flow not found")
+
+// ErrConflict means a flow with that namespace and id already exists
+// (and is not deleted), or a concurrent save won the race.
+var ErrConflict = errors.New("flow already exists")
