@@ -3,11 +3,14 @@ package index_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/index/bleve"
@@ -228,5 +231,41 @@ func TestCatalogSurvivesReopen(t *testing.T) {
 	}
 	if _, ok := s2.Catalog().Entry("ghost_1_x"); ok {
 		t.Fatal("an entry without an index survived the start")
+	}
+}
+
+// TestConcurrentFirstWrites: writers racing to create the same index
+// with their first documents all succeed. The catalog claims the name
+// before the back-end has created the index; nobody may use it before.
+func TestConcurrentFirstWrites(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		s := openService(t, t.TempDir())
+		v := s.View(tenants.CustomRef("analysts"))
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				// Staggered, so some arrive while the first is creating.
+				time.Sleep(time.Duration(i) * 300 * time.Microsecond)
+				res, err := v.Apply(ctx, "logs", []index.Op{{Type: index.OpIndex, ID: fmt.Sprint(i), Source: []byte(`{"n":1}`)}})
+				if err == nil && res[0].Err != nil {
+					err = res[0].Err
+				}
+				if err == nil {
+					_, err = v.Info(ctx, "logs")
+				}
+				errs <- err
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: a first write racing the index's creation failed: %v", round, err)
+			}
+		}
 	}
 }
