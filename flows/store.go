@@ -467,27 +467,7 @@ func (s *Store) List(ctx context.Context, namespace string) ([]Stored, error) {
 // search reads every document matching q, in pages, in the order of
 // sortBy.
 func (s *Store) search(ctx context.Context, q, sortBy json.RawMessage) ([]document, error) {
-	var out []document
-	for from := 0; ; from += pageSize {
-		res, err := s.ix.Search(ctx, IndexName, &index.SearchRequest{Query: q, Sort: sortBy, From: from, Size: pageSize})
-		if errors.Is(err, index.ErrNotFound) {
-			// The index is being created by a first write: no flows yet.
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("searching flows: %w", err)
-		}
-		for _, h := range res.Hits {
-			var d document
-			if err := json.Unmarshal(h.Source, &d); err != nil {
-				return nil, fmt.Errorf("decoding flow document %q: %w", h.ID, err)
-			}
-			out = append(out, d)
-		}
-		if len(res.Hits) < pageSize {
-			return out, nil
-		}
-	}
+	return index.AllSources[document](ctx, s.ix, IndexName, q, sortBy, pageSize)
 }
 
 func notFound(namespace, id string) error {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -230,4 +231,36 @@ type Hit struct {
 	// SearchRequest.SeqNoPrimaryTerm asked for it, else nil. The primary
 	// term is always 1.
 	SeqNo *int64
+}
+
+// Searcher runs a search over an index expression; a *View is one.
+type Searcher interface {
+	Search(ctx context.Context, expr string, req *SearchRequest) (*SearchResult, error)
+}
+
+// AllSources runs query over expr page by page (pageSize hits at a time,
+// in the order of sortBy) and decodes every hit's _source into a T. A
+// missing index has no hits. It is for stores that keep their records in
+// an index of their own (flows, namespaces), not for user searches.
+func AllSources[T any](ctx context.Context, s Searcher, expr string, query, sortBy json.RawMessage, pageSize int) ([]T, error) {
+	var out []T
+	for from := 0; ; from += pageSize {
+		res, err := s.Search(ctx, expr, &SearchRequest{Query: query, Sort: sortBy, From: from, Size: pageSize})
+		if errors.Is(err, ErrNotFound) {
+			return out, nil // not created yet: no records
+		}
+		if err != nil {
+			return nil, fmt.Errorf("searching %s: %w", expr, err)
+		}
+		for _, h := range res.Hits {
+			var v T
+			if err := json.Unmarshal(h.Source, &v); err != nil {
+				return nil, fmt.Errorf("decoding %s document %q: %w", expr, h.ID, err)
+			}
+			out = append(out, v)
+		}
+		if len(res.Hits) < pageSize {
+			return out, nil
+		}
+	}
 }

@@ -337,27 +337,10 @@ func filter(kind string, namespaces []string) json.RawMessage {
 	return q
 }
 
+// search reads every document matching q, in pages, in the order of
+// sortBy.
 func (s *Store) search(ctx context.Context, q, sortBy json.RawMessage) ([]document, error) {
-	var out []document
-	for from := 0; ; from += pageSize {
-		res, err := s.ix.Search(ctx, IndexName, &index.SearchRequest{Query: q, Sort: sortBy, From: from, Size: pageSize})
-		if errors.Is(err, index.ErrNotFound) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("searching namespaces: %w", err)
-		}
-		for _, h := range res.Hits {
-			var d document
-			if err := json.Unmarshal(h.Source, &d); err != nil {
-				return nil, fmt.Errorf("decoding namespaces document %q: %w", h.ID, err)
-			}
-			out = append(out, d)
-		}
-		if len(res.Hits) < pageSize {
-			return out, nil
-		}
-	}
+	return index.AllSources[document](ctx, s.ix, IndexName, q, sortBy, pageSize)
 }
 
 func parseTime(what, v string) (time.Time, error) {
