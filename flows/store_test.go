@@ -3,41 +3,18 @@ package flows_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/tenantgate/tenantgate/flows"
 	"github.com/tenantgate/tenantgate/index"
-	"github.com/tenantgate/tenantgate/index/bleve"
+	"github.com/tenantgate/tenantgate/internal/testserver"
 	"github.com/tenantgate/tenantgate/tenants"
 )
 
 // openIndices opens a real Bleve back-end and catalog in a temp dir.
-func openIndices(t *testing.T) *index.Service {
-	t.Helper()
-	dir := t.TempDir()
-	b, err := bleve.New(filepath.Join(dir, "indices"), bleve.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := index.OpenCatalog(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := index.NewService(context.Background(), b, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		b.Close()
-		c.Close()
-	})
-	return s
-}
+func openIndices(t *testing.T) *index.Service { return testserver.OpenIndices(t, "") }
 
 // clock is a settable test clock.
 type clock struct{ t time.Time }

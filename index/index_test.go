@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/index/bleve"
+	"github.com/tenantgate/tenantgate/internal/testserver"
 	"github.com/tenantgate/tenantgate/tenants"
 )
 
@@ -115,27 +114,8 @@ func TestParseSearchRequest(t *testing.T) {
 	}
 }
 
-// openService opens a real Bleve back-end and catalog in a temp dir.
-func openService(t *testing.T, dir string) *index.Service {
-	t.Helper()
-	b, err := bleve.New(filepath.Join(dir, "indices"), bleve.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := index.OpenCatalog(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := index.NewService(context.Background(), b, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		b.Close()
-		c.Close()
-	})
-	return s
-}
+// openService opens a real Bleve back-end and catalog in dir.
+func openService(t *testing.T, dir string) *index.Service { return testserver.OpenIndices(t, dir) }
 
 // TestViewIsolation: two tenants with the same logical names never see
 // each other's documents, indices or templates, and a private tenant

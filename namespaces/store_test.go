@@ -6,43 +6,20 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tenantgate/tenantgate/index"
-	"github.com/tenantgate/tenantgate/index/bleve"
+	"github.com/tenantgate/tenantgate/internal/testserver"
 	"github.com/tenantgate/tenantgate/namespaces"
 	"github.com/tenantgate/tenantgate/secrets"
 	"github.com/tenantgate/tenantgate/tenants"
 )
 
 // openIndices opens a real Bleve back-end and catalog in a temp dir.
-func openIndices(t *testing.T) *index.Service {
-	t.Helper()
-	dir := t.TempDir()
-	b, err := bleve.New(filepath.Join(dir, "indices"), bleve.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := index.OpenCatalog(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := index.NewService(context.Background(), b, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		b.Close()
-		c.Close()
-	})
-	return s
-}
+func openIndices(t *testing.T) *index.Service { return testserver.OpenIndices(t, "") }
 
 func newKey(t *testing.T) secrets.Key {
 	t.Helper()

@@ -22,6 +22,8 @@ import (
 
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/config"
+	"github.com/tenantgate/tenantgate/index"
+	"github.com/tenantgate/tenantgate/index/bleve"
 	"github.com/tenantgate/tenantgate/instance"
 )
 
@@ -249,4 +251,31 @@ func (c *Clock) Advance(d time.Duration) {
 // Basic returns the headers argument of Do for HTTP Basic credentials.
 func Basic(user, password string) []string {
 	return []string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}
+}
+
+// OpenIndices opens a real Bleve back-end and catalog in dir (a temporary
+// directory when dir is empty), for store tests that need indices but no
+// server. They close when the test ends.
+func OpenIndices(t testing.TB, dir string) *index.Service {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	b, err := bleve.New(filepath.Join(dir, "indices"), bleve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := index.OpenCatalog(filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := index.NewService(context.Background(), b, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.Close()
+		c.Close()
+	})
+	return s
 }
