@@ -82,6 +82,10 @@ type Role struct {
 	IndexPermissions []IndexPermission `yaml:"index_permissions" json:"index_permissions"`
 	// TenantPermissions grant read, read-write or admin on tenants.
 	TenantPermissions []TenantPermission `yaml:"tenant_permissions" json:"tenant_permissions"`
+	// NamespacePermissions grant verbs on flows, executions, namespaces,
+	// secrets and logs of some namespaces, additive to the tenant
+	// permissions; see Engine.NamespaceAllowed.
+	NamespacePermissions []NamespacePermission `yaml:"namespace_permissions,omitempty" json:"namespace_permissions,omitempty"`
 }
 
 // IndexPermission is one entry of a role's index_permissions: it grants
@@ -282,6 +286,9 @@ func validateRole(r Role) error {
 				return invalidf("role %q: index_permissions[%d]: %v", r.Name, i, err)
 			}
 		}
+	}
+	if _, err := compileNamespacePermissions(r); err != nil {
+		return err
 	}
 	for i, tp := range r.TenantPermissions {
 		for _, a := range tp.AllowedActions {

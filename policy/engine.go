@@ -72,6 +72,8 @@ type state struct {
 	clusterCache *decisionCache[clusterKey] // nil when caching is disabled
 	index        *indexDecider
 	indexCache   *decisionCache[indexKey] // nil when caching is disabled
+
+	ns map[string][]nsRule // namespace permissions by role name
 }
 
 type options struct {
@@ -135,6 +137,17 @@ func (e *Engine) build(roles map[string]Role, mappings map[string]RoleMapping, g
 		decider:   d,
 		cluster:   cluster,
 		index:     index,
+	}
+	st.ns = map[string][]nsRule{}
+	for name, r := range roles {
+		r.Name = name
+		rules, err := compileNamespacePermissions(r)
+		if err != nil {
+			return nil, err
+		}
+		if len(rules) > 0 {
+			st.ns[name] = rules
+		}
 	}
 	templated := func(p string) bool {
 		return strings.Contains(p, userVar) || strings.Contains(p, userVarAlt)
