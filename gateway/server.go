@@ -16,6 +16,7 @@ import (
 	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/policy"
+	"github.com/tenantgate/tenantgate/secrets"
 	"github.com/tenantgate/tenantgate/tenants"
 )
 
@@ -36,6 +37,8 @@ type Authorizer interface {
 	Superadmin(r policy.Roles) bool
 	HasIndexPermissions(r policy.Roles) bool
 	IndexAllowed(r policy.Roles, tenant, index string, a policy.IndexAction) bool
+	HasNamespacePermissions(r policy.Roles) bool
+	NamespaceAllowed(r policy.Roles, tenant, ns string, res policy.Resource, v policy.Verb) bool
 }
 
 // Deps are what the gateway is built from.
@@ -57,6 +60,12 @@ type Deps struct {
 	// Metrics is where the gateway registers its metrics; nil means a new
 	// registry of its own.
 	Metrics *prometheus.Registry
+	// SecretsKey encrypts namespace secrets (secrets.encryption_key); the
+	// zero Key disables secrets.
+	SecretsKey secrets.Key
+	// Clock replaces time.Now for the times flows, namespaces and
+	// executions record; nil means time.Now.
+	Clock func() time.Time
 }
 
 // Server is the HTTP gateway.
@@ -72,6 +81,9 @@ type Server struct {
 	signIns  *auth.Limiter
 	log      *slog.Logger
 	metrics  *metrics
+	// secretsKey seals namespace secrets; clock is Deps.Clock.
+	secretsKey secrets.Key
+	clock      func() time.Time
 }
 
 // New builds the gateway and its routes.
@@ -87,7 +99,11 @@ func New(d Deps) (*Server, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, admin: d.Admin, trail: d.Trail, signIns: d.SignIns, log: log, metrics: newMetrics(reg)}
+	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, admin: d.Admin, trail: d.Trail, signIns: d.SignIns, log: log, metrics: newMetrics(reg),
+		secretsKey: d.SecretsKey, clock: d.Clock}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "tenantgate",
 		BodyLimit:             d.Config.Limits.BodyBytes,

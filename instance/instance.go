@@ -21,6 +21,7 @@ import (
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/index/bleve"
 	"github.com/tenantgate/tenantgate/policy"
+	"github.com/tenantgate/tenantgate/secrets"
 	"github.com/tenantgate/tenantgate/tenants"
 )
 
@@ -228,9 +229,15 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opt
 	if err := checkDefaultTenant(resolver.Settings(), resolver.Registry()); err != nil {
 		return nil, err
 	}
+	var secretsKey secrets.Key
+	if cfg.Secrets.EncryptionKey != "" {
+		if secretsKey, err = secrets.ParseKey(cfg.Secrets.EncryptionKey); err != nil {
+			return nil, fmt.Errorf("secrets.encryption_key: %w", err)
+		}
+	}
 	inst.Gateway, err = gateway.New(gateway.Deps{
 		Config: cfg, Auth: verifier, Policy: engine, Resolver: resolver, Index: inst.Index, Logger: log,
-		Admin: inst.Admin, Trail: inst.Trail,
+		Admin: inst.Admin, Trail: inst.Trail, SecretsKey: secretsKey, Clock: opts.Clock,
 		SignIns: auth.NewLimiter(auth.LimiterOptions{
 			UserLimit: cfg.Auth.Passwords.FailureLimit, IPLimit: cfg.Auth.Passwords.IPFailureLimit,
 			Window: cfg.Auth.Passwords.FailureWindow, Block: cfg.Auth.Passwords.BlockDuration, Clock: opts.Clock,
