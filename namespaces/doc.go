@@ -19,7 +19,14 @@
 // ciphertext copied to another tenant, namespace or key does not
 // decrypt. No method returns a secret value except SecretValue, and no
 // error contains one. A Store made without a key refuses to write
-// secrets (ErrNoKey).
+// secrets (ErrNoKey). Each sealed secret records the fingerprint of the
+// key that sealed it (secrets.Key.Fingerprint); CheckKey, run at
+// start-up over every tenant, refuses a missing or different
+// secrets.encryption_key while any secret is stored.
+//
+// Create and CreateWith make a namespace, Change (and its shorthands
+// Update, PutVariables, PutPluginDefaults) replaces parts of it in one
+// write; Changes says which.
 //
 // Build a Store with NewStore over one tenant's system view
 // (index.Service's SystemView); the view is the only tenant scoping.

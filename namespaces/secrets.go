@@ -47,7 +47,8 @@ func (s *Store) PutSecret(ctx context.Context, ns, key, value, description strin
 			return nil, err
 		}
 		now := s.stamp()
-		doc := &document{Kind: kindSecret, Namespace: ns, Key: key, Description: description, Sealed: sealed, Created: now, Updated: now}
+		doc := &document{Kind: kindSecret, Namespace: ns, Key: key, Description: description, Sealed: sealed,
+			Fingerprint: s.key.Fingerprint(), Created: now, Updated: now}
 		if cur != nil {
 			doc.Created = cur.Created
 		}
@@ -83,6 +84,25 @@ func (s *Store) DeleteSecret(ctx context.Context, ns, key string) error {
 		return fmt.Errorf("deleting secret %s of namespace %s: %w", key, ns, err)
 	}
 	return nil
+}
+
+// Secret describes the secret key of namespace ns itself (not an
+// inherited one), never its value; ErrNotFound when ns has none.
+func (s *Store) Secret(ctx context.Context, ns, key string) (*SecretInfo, error) {
+	if err := ValidateID(ns); err != nil {
+		return nil, err
+	}
+	if err := ValidateSecretKey(key); err != nil {
+		return nil, err
+	}
+	doc, _, err := s.read(ctx, secretDocID(ns, key))
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("%w: secret %s of namespace %s", ErrNotFound, key, ns)
+	}
+	return doc.secretInfo()
 }
 
 // Secrets lists the secrets namespace ns sees: its own and those of its
@@ -144,6 +164,9 @@ func (s *Store) SecretValue(ctx context.Context, ns, key string) (string, error)
 		}
 		plain, err := s.key.Open(doc.Sealed, secrets.AAD(s.tenant, n, key))
 		if err != nil {
+			if doc.Fingerprint != "" && s.key.CheckFingerprint(doc.Fingerprint) != nil {
+				err = fmt.Errorf("%w: %w", secrets.ErrWrongKey, err)
+			}
 			return "", fmt.Errorf("secret %s of namespace %s: %w", key, n, err)
 		}
 		return string(plain), nil

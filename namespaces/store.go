@@ -47,6 +47,7 @@ func Mapping() *index.Mapping {
 		"kind":        kw(),
 		"namespace":   kw(),
 		"key":         kw(),
+		"fingerprint": kw(),
 		"description": {Type: index.TypeText},
 		"created":     {Type: index.TypeDate},
 		"updated":     {Type: index.TypeDate},
@@ -62,9 +63,13 @@ type document struct {
 	Variables      map[string]any  `json:"variables,omitempty"`
 	PluginDefaults []PluginDefault `json:"pluginDefaults,omitempty"`
 	// Sealed is the ciphertext of a secret (base64 in JSON).
-	Sealed  []byte `json:"sealed,omitempty"`
-	Created string `json:"created"`
-	Updated string `json:"updated"`
+	Sealed []byte `json:"sealed,omitempty"`
+	// Fingerprint is secrets.Key.Fingerprint of the key that sealed a
+	// secret, so that start-up (CheckKey) tells a wrong key from
+	// corrupt data without decrypting anything.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Created     string `json:"created"`
+	Updated     string `json:"updated"`
 }
 
 func namespaceDocID(ns string) string   { return "ns|" + ns }
@@ -153,14 +158,79 @@ func (s *Store) write(ctx context.Context, id string, doc *document, prev bool, 
 // Create stores a new namespace with a description. An existing one is
 // ErrConflict; a bad id is ErrInvalid.
 func (s *Store) Create(ctx context.Context, id, description string) (*Namespace, error) {
+	return s.CreateWith(ctx, id, Changes{Description: &description})
+}
+
+// Changes are what a write sets on a namespace: each nil field is left
+// as it is (empty on a new namespace), each non-nil one replaces the
+// stored value whole (an empty map or list clears it).
+type Changes struct {
+	Description    *string
+	Variables      map[string]any
+	PluginDefaults []PluginDefault
+}
+
+// clean checks c and returns it with JSON-only copies of the variables
+// and plugin defaults, which share nothing with the caller's: variables
+// must encode as a JSON object, and every plugin default needs a type
+// given once (ErrInvalid otherwise).
+func (c Changes) clean() (Changes, error) {
+	if c.Variables != nil {
+		raw, err := json.Marshal(c.Variables)
+		if err != nil {
+			return c, fmt.Errorf("%w: variables: %v", ErrInvalid, err)
+		}
+		c.Variables = nil
+		if err := json.Unmarshal(raw, &c.Variables); err != nil {
+			return c, fmt.Errorf("%w: variables: %v", ErrInvalid, err)
+		}
+	}
+	if c.PluginDefaults != nil {
+		if err := validateDefaults(c.PluginDefaults); err != nil {
+			return c, err
+		}
+		raw, err := json.Marshal(c.PluginDefaults)
+		if err != nil {
+			return c, fmt.Errorf("%w: plugin defaults: %v", ErrInvalid, err)
+		}
+		clean := []PluginDefault{}
+		if err := json.Unmarshal(raw, &clean); err != nil {
+			return c, fmt.Errorf("%w: plugin defaults: %v", ErrInvalid, err)
+		}
+		c.PluginDefaults = clean
+	}
+	return c, nil
+}
+
+// apply sets c's non-nil fields on d.
+func (c Changes) apply(d *document) {
+	if c.Description != nil {
+		d.Description = *c.Description
+	}
+	if c.Variables != nil {
+		d.Variables = c.Variables
+	}
+	if c.PluginDefaults != nil {
+		d.PluginDefaults = c.PluginDefaults
+	}
+}
+
+// CreateWith stores a new namespace with what c sets, in one write. An
+// existing one is ErrConflict; a bad id or bad changes are ErrInvalid.
+func (s *Store) CreateWith(ctx context.Context, id string, c Changes) (*Namespace, error) {
 	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	c, err := c.clean()
+	if err != nil {
 		return nil, err
 	}
 	if err := s.ensure(ctx); err != nil {
 		return nil, err
 	}
 	now := s.stamp()
-	doc := &document{Kind: kindNamespace, Namespace: id, Description: description, Created: now, Updated: now}
+	doc := &document{Kind: kindNamespace, Namespace: id, Created: now, Updated: now}
+	c.apply(doc)
 	if err := s.write(ctx, namespaceDocID(id), doc, false, 0); err != nil {
 		if errors.Is(err, errLostRace) {
 			return nil, fmt.Errorf("%w: %s", ErrConflict, id)
@@ -213,42 +283,38 @@ func (s *Store) modify(ctx context.Context, id string, change func(*document)) (
 	return nil, fmt.Errorf("%w: namespace %s keeps changing concurrently", ErrConflict, id)
 }
 
+// Change applies c to the stored namespace id in one write and returns
+// the result; ErrNotFound when it does not exist.
+func (s *Store) Change(ctx context.Context, id string, c Changes) (*Namespace, error) {
+	c, err := c.clean()
+	if err != nil {
+		return nil, err
+	}
+	return s.modify(ctx, id, c.apply)
+}
+
 // Update replaces the description of namespace id.
 func (s *Store) Update(ctx context.Context, id, description string) (*Namespace, error) {
-	return s.modify(ctx, id, func(d *document) { d.Description = description })
+	return s.Change(ctx, id, Changes{Description: &description})
 }
 
 // PutVariables replaces the variables of namespace id. They must encode
-// as JSON objects (ErrInvalid otherwise).
+// as JSON objects (ErrInvalid otherwise); nil clears them.
 func (s *Store) PutVariables(ctx context.Context, id string, vars map[string]any) (*Namespace, error) {
-	// Round-trip through JSON: the stored copy shares nothing with the
-	// caller's map and holds only JSON types.
-	raw, err := json.Marshal(vars)
-	if err != nil {
-		return nil, fmt.Errorf("%w: variables: %v", ErrInvalid, err)
+	if vars == nil {
+		vars = map[string]any{}
 	}
-	var clean map[string]any
-	if err := json.Unmarshal(raw, &clean); err != nil {
-		return nil, fmt.Errorf("%w: variables: %v", ErrInvalid, err)
-	}
-	return s.modify(ctx, id, func(d *document) { d.Variables = clean })
+	return s.Change(ctx, id, Changes{Variables: vars})
 }
 
 // PutPluginDefaults replaces the plugin defaults of namespace id. Each
-// needs a type, and a type appears at most once (ErrInvalid otherwise).
+// needs a type, and a type appears at most once (ErrInvalid otherwise);
+// nil clears them.
 func (s *Store) PutPluginDefaults(ctx context.Context, id string, defs []PluginDefault) (*Namespace, error) {
-	if err := validateDefaults(defs); err != nil {
-		return nil, err
+	if defs == nil {
+		defs = []PluginDefault{}
 	}
-	raw, err := json.Marshal(defs)
-	if err != nil {
-		return nil, fmt.Errorf("%w: plugin defaults: %v", ErrInvalid, err)
-	}
-	var clean []PluginDefault
-	if err := json.Unmarshal(raw, &clean); err != nil {
-		return nil, fmt.Errorf("%w: plugin defaults: %v", ErrInvalid, err)
-	}
-	return s.modify(ctx, id, func(d *document) { d.PluginDefaults = clean })
+	return s.Change(ctx, id, Changes{PluginDefaults: defs})
 }
 
 // Delete removes namespace id and its own secrets (its descendants

@@ -359,3 +359,130 @@ func TestAncestors(t *testing.T) {
 		})
 	}
 }
+
+func TestChanges(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, openIndices(t), "acme", newKey(t))
+	desc := "the company"
+	vars := map[string]any{"a": map[string]any{"b": 1}}
+	defs := []namespaces.PluginDefault{{Type: "io.kestra.plugin.core.log.Log", Values: map[string]any{"level": "WARN"}}}
+	ns := must(s.CreateWith(ctx, "company", namespaces.Changes{Description: &desc, Variables: vars, PluginDefaults: defs}))(t)
+	if ns.Description != desc || !reflect.DeepEqual(ns.Variables, map[string]any{"a": map[string]any{"b": float64(1)}}) || !reflect.DeepEqual(ns.PluginDefaults, defs) {
+		t.Fatalf("CreateWith = %+v", ns)
+	}
+	// The stored copy shares nothing with the caller's map.
+	vars["a"].(map[string]any)["b"] = 2
+	if got := must(s.Get(ctx, "company"))(t); got.Variables["a"].(map[string]any)["b"] != float64(1) {
+		t.Fatalf("stored variables changed with the caller's map: %v", got.Variables)
+	}
+
+	for _, c := range []struct {
+		name    string
+		changes namespaces.Changes
+		check   func(*namespaces.Namespace) bool
+	}{
+		{"nil keeps everything", namespaces.Changes{}, func(n *namespaces.Namespace) bool {
+			return n.Description == desc && len(n.Variables) == 1 && len(n.PluginDefaults) == 1
+		}},
+		{"description only", namespaces.Changes{Description: new("renamed")}, func(n *namespaces.Namespace) bool {
+			return n.Description == "renamed" && len(n.Variables) == 1 && len(n.PluginDefaults) == 1
+		}},
+		{"empty clears", namespaces.Changes{Variables: map[string]any{}, PluginDefaults: []namespaces.PluginDefault{}}, func(n *namespaces.Namespace) bool {
+			return n.Description == "renamed" && len(n.Variables) == 0 && len(n.PluginDefaults) == 0
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := must(s.Change(ctx, "company", c.changes))(t); !c.check(got) {
+				t.Fatalf("Change = %+v", got)
+			}
+			if got := must(s.Get(ctx, "company"))(t); !c.check(got) {
+				t.Fatalf("Get after Change = %+v", got)
+			}
+		})
+	}
+
+	// Bad changes write nothing, to a new namespace or an existing one.
+	bad := namespaces.Changes{Description: new("x"), PluginDefaults: []namespaces.PluginDefault{{Type: "a"}, {Type: "a"}}}
+	_, err := s.CreateWith(ctx, "other", bad)
+	wantErr(t, err, namespaces.ErrInvalid)
+	_, err = s.Get(ctx, "other")
+	wantErr(t, err, namespaces.ErrNotFound)
+	_, err = s.Change(ctx, "company", bad)
+	wantErr(t, err, namespaces.ErrInvalid)
+	if got := must(s.Get(ctx, "company"))(t); got.Description != "renamed" {
+		t.Fatalf("a refused change was written: %+v", got)
+	}
+	_, err = s.Change(ctx, "missing", namespaces.Changes{})
+	wantErr(t, err, namespaces.ErrNotFound)
+}
+
+func TestSecretInfo(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, openIndices(t), "acme", newKey(t))
+	must(s.Create(ctx, "company", ""))(t)
+	must(s.PutSecret(ctx, "company", "TOKEN", "v", "the token"))(t)
+	info := must(s.Secret(ctx, "company", "TOKEN"))(t)
+	if info.Key != "TOKEN" || info.Namespace != "company" || info.Description != "the token" {
+		t.Fatalf("Secret = %+v", info)
+	}
+	// Only the namespace's own secrets: an inherited one is not found.
+	_, err := s.Secret(ctx, "company.marketing", "TOKEN")
+	wantErr(t, err, namespaces.ErrNotFound)
+	_, err = s.Secret(ctx, "company", "OTHER")
+	wantErr(t, err, namespaces.ErrNotFound)
+}
+
+func TestCheckKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	svc := testserver.OpenIndices(t, dir)
+	key := newKey(t)
+
+	// Nothing stored: any key, or none, is fine.
+	for _, k := range []secrets.Key{{}, key} {
+		if err := namespaces.CheckKey(ctx, svc, k); err != nil {
+			t.Fatalf("CheckKey before any secret: %v", err)
+		}
+	}
+	// Namespaces without secrets still need no key.
+	a := newStore(t, svc, "acme", key)
+	must(a.Create(ctx, "company", ""))(t)
+	if err := namespaces.CheckKey(ctx, svc, secrets.Key{}); err != nil {
+		t.Fatalf("CheckKey without secrets: %v", err)
+	}
+
+	b := newStore(t, svc, "globex", key)
+	must(b.Create(ctx, "team", ""))(t)
+	must(b.PutSecret(ctx, "team", "TOKEN", "globex-secret-value", ""))(t)
+	must(b.PutSecret(ctx, "team", "OTHER", "globex-other-value", ""))(t)
+
+	if err := namespaces.CheckKey(ctx, svc, key); err != nil {
+		t.Fatalf("CheckKey with the right key: %v", err)
+	}
+	for _, c := range []struct {
+		name   string
+		key    secrets.Key
+		target error
+	}{
+		{"missing key", secrets.Key{}, namespaces.ErrNoKey},
+		{"wrong key", newKey(t), secrets.ErrWrongKey},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := namespaces.CheckKey(ctx, svc, c.key)
+			wantErr(t, err, c.target)
+			msg := err.Error()
+			for _, want := range []string{"secrets.encryption_key", "2 ", "globex", "team"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q does not say %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, "globex-secret-value") || strings.Contains(msg, "globex-other-value") {
+				t.Fatalf("error holds a secret value: %s", msg)
+			}
+		})
+	}
+
+	// A wrong key reading a value says so rather than "corrupt".
+	_, err := newStore(t, svc, "globex", newKey(t)).SecretValue(ctx, "team", "TOKEN")
+	wantErr(t, err, secrets.ErrWrongKey)
+}
