@@ -127,6 +127,9 @@ func Parse(src []byte) (Flow, error) {
 type parser struct {
 	violations  []Violation
 	deprecation []string
+	// revision is the document's own "revision" key (0 when absent or
+	// not a number): ignored on save, compared by validation.
+	revision int
 }
 
 func (p *parser) add(path, format string, args ...any) {
@@ -170,7 +173,13 @@ func parse(src []byte) (Flow, *parser) {
 			f.Namespace = p.scalar(key, v)
 		case "description":
 			f.Description = p.scalar(key, v)
-		case "revision", "tenantId", "deleted":
+		case "revision":
+			// set by the server, ignored on input; validation compares it
+			var n int
+			if v.Kind == yaml.ScalarNode && v.Decode(&n) == nil && n > 0 {
+				p.revision = n
+			}
+		case "tenantId", "deleted":
 			// set by the server, ignored on input
 		case "disabled":
 			var b bool

@@ -33,6 +33,9 @@ type Result struct {
 	Violations []Violation `json:"-"`
 	// Parsed is the flow as read (Source is this document's bytes).
 	Parsed Flow `json:"-"`
+	// SentRevision is the document's own "revision" key, 0 when it has
+	// none: Store.Validate compares it with the stored revision.
+	SentRevision int `json:"-"`
 }
 
 // Valid reports whether the document broke no rule.
@@ -55,6 +58,7 @@ func ValidateAll(src []byte) []Result {
 			Infos:            []string{},
 			Violations:       p.violations,
 			Parsed:           f,
+			SentRevision:     p.revision,
 		}
 		if len(p.violations) > 0 {
 			r.Constraints = (&ValidationError{Violations: p.violations}).Error()
