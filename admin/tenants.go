@@ -133,6 +133,9 @@ func (s *Service) createTenantTx(tx *control.Tx, a Actor, in TenantInput) (contr
 		return t, nil, errorf(ErrConflict, "tenant [%s] already exists", in.ID)
 	} else if !errors.Is(err, control.ErrNotFound) {
 		return t, nil, err
+	} else if len(s.kept(context.Background(), in.ID)) > 0 {
+		return t, nil, errorf(ErrConflict, "tenant id [%s] still holds the executions and logs of a purged tenant of that id; "+
+			"purge them first (POST /api/v1/tenants/%s/purge, or tenantgate tenants purge %s)", in.ID, in.ID, in.ID)
 	}
 	name := AdminRoleName(in.ID)
 	if _, err := tx.Role(name); err == nil {
@@ -382,9 +385,11 @@ func (s *Service) SetTenantState(a Actor, id, op string) (control.Tenant, error)
 }
 
 // PurgeTenant purges a soft-deleted tenant now, without waiting for the
-// retention window: its indices (dashboards and data), its roles and
-// role mappings and its service accounts go; its audit records stay. It
-// needs restapi:admin/tenants.
+// retention window: its indices (dashboards, data, flows, namespaces),
+// its roles and role mappings and its service accounts go; its audit
+// records stay, and so do its executions and logs (KeptIndices). Called
+// again for an id whose tenant is purged, it drops those executions and
+// logs. It needs restapi:admin/tenants.
 func (s *Service) PurgeTenant(ctx context.Context, a Actor, id string) error {
 	ch := change{action: "tenant.purge", tenant: id, target: id}
 	if !s.can(a, policy.ClusterTenants) {
@@ -396,7 +401,12 @@ func (s *Service) PurgeTenant(ctx context.Context, a Actor, id string) error {
 		return err
 	})
 	switch {
-	case errors.Is(err, control.ErrNotFound) || (err == nil && t.Hidden && !a.Superadmin):
+	case errors.Is(err, control.ErrNotFound):
+		if kept := s.kept(ctx, id); len(kept) > 0 {
+			return s.purgeKept(ctx, a, id, kept)
+		}
+		return s.deny(a, ch, errorf(ErrNotFound, "tenant [%s] not found", id))
+	case err == nil && t.Hidden && !a.Superadmin:
 		return s.deny(a, ch, errorf(ErrNotFound, "tenant [%s] not found", id))
 	case err != nil:
 		return err
@@ -485,6 +495,9 @@ func (s *Service) purge(ctx context.Context, a Actor, id string) error {
 			return err
 		}
 		for _, info := range infos {
+			if slices.Contains(KeptIndices, info.Name) {
+				continue
+			}
 			if err := v.DeleteIndex(ctx, info.Name); err != nil {
 				return fmt.Errorf("dropping index %s: %w", info.Name, err)
 			}
@@ -550,6 +563,46 @@ func (s *Service) purge(ctx context.Context, a Actor, id string) error {
 			removed["preferred_tenants"] = id
 		}
 		return removed, nil, tx.DeleteTenant(id)
+	})
+}
+
+// KeptIndices are the logical indices a tenant purge keeps: a tenant's
+// executions and logs outlive it until they are purged on their own, by
+// a second purge of the tenant id (PurgeTenant). Until then no tenant can
+// be created with that id, so a new tenant never sees them.
+var KeptIndices = []string{".executions", ".logs"}
+
+// kept returns which of KeptIndices the tenant id still holds.
+func (s *Service) kept(ctx context.Context, id string) []string {
+	if s.o.Index == nil {
+		return nil
+	}
+	v := s.o.Index.SystemView(tenants.CustomRef(id))
+	var out []string
+	for _, name := range KeptIndices {
+		if ok, err := v.Exists(ctx, name); err == nil && ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// purgeKept drops the executions and logs a purged tenant left behind
+// (KeptIndices), recording "tenant.purge.executions".
+func (s *Service) purgeKept(ctx context.Context, a Actor, id string, kept []string) error {
+	s.purgeMu.Lock()
+	defer s.purgeMu.Unlock()
+	ch := change{action: "tenant.purge.executions", tenant: id, target: id}
+	// PurgeTenant checked the caller. Creating the id is refused while these indices exist, so nobody
+	// can take the id between this check and the drop.
+	v := s.o.Index.SystemView(tenants.CustomRef(id))
+	for _, name := range kept {
+		if err := v.DeleteIndex(ctx, name); err != nil {
+			return fmt.Errorf("dropping index %s: %w", name, err)
+		}
+	}
+	return s.mutate(a, ch, func(tx *control.Tx) (any, any, error) {
+		return map[string]any{"indices": kept}, nil, nil
 	})
 }
 

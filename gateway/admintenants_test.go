@@ -14,12 +14,15 @@ import (
 	"testing"
 	"time"
 
+	adminsvc "github.com/tenantgate/tenantgate/admin"
 	tgadmin "github.com/tenantgate/tenantgate/admin"
 	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/control"
+	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/instance"
 	"github.com/tenantgate/tenantgate/internal/testserver"
+	"github.com/tenantgate/tenantgate/tenants"
 )
 
 // Extra security entries of the tenant administration tests, added to a
@@ -1059,4 +1062,54 @@ func TestReservedTenantLockSurvivesRestart(t *testing.T) {
 	mustStatus(t, s2.Do(t, "GET", "/_search", aliceTok(t), "analysts", nil), 423)
 	mustStatus(t, s2.Do(t, "POST", "/api/v1/tenants/analysts/unlock", su, "", nil), 200)
 	mustStatus(t, s2.Do(t, "GET", "/_search", aliceTok(t), "analysts", nil), 200)
+}
+
+// TestPurgeKeepsExecutionsAndLogs checks that purging a tenant keeps its
+// executions and logs (admin.KeptIndices) while the rest goes, that the
+// id cannot be taken again while they are kept (so a new tenant never
+// sees them), and that a second purge drops them.
+func TestPurgeKeepsExecutionsAndLogs(t *testing.T) {
+	e := startAdmin(t)
+	su, dave := superTok(t), daveTok(t)
+	ctx := context.Background()
+	e.createTenant(t, "t-k")
+	mustStatus(t, e.s.Do(t, "PUT", "/data/_doc/1", dave, "t-k", `{"k":1}`), 201)
+	v := e.s.Inst.Index.SystemView(tenants.CustomRef("t-k"))
+	for _, name := range adminsvc.KeptIndices {
+		if err := v.CreateIndex(ctx, name, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Apply(ctx, name, []index.Op{{Type: index.OpIndex, ID: "e1", Source: json.RawMessage(`{"k":1}`)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logicals := func() []string {
+		var out []string
+		for _, en := range e.s.Inst.Index.Catalog().List("custom:t-k") {
+			out = append(out, en.Logical)
+		}
+		slices.Sort(out)
+		return out
+	}
+	mustStatus(t, e.s.Do(t, "DELETE", "/api/v1/tenants/t-k", su, "", nil), 200)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-k/purge", su, "", nil), 200)
+	if got := logicals(); !slices.Equal(got, []string{".executions", ".logs"}) {
+		t.Fatalf("indices after the purge: %v, want only .executions and .logs", got)
+	}
+	if d, err := v.Get(ctx, ".executions", "e1"); err != nil || d == nil {
+		t.Fatalf("kept execution: %v %v", d, err)
+	}
+	mustMessage(t, e.s.Do(t, "POST", "/api/v1/tenants", su, "", `{"id":"t-k","adminUsername":"dave"}`), 409, "executions and logs")
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-k/purge", daveTok(t), "", nil), 403)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-k/purge", su, "", nil), 200)
+	if got := logicals(); len(got) != 0 {
+		t.Fatalf("indices after the second purge: %v", got)
+	}
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants/t-k/purge", su, "", nil), 404)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/tenants", su, "", `{"id":"t-k","adminUsername":"dave"}`), 201)
+	r := e.s.Do(t, "GET", "/api/v1/audit?action=tenant.purge.executions", su, "", nil)
+	mustStatus(t, r, 200)
+	if r.JSON(t)["total"] != float64(1) {
+		t.Fatalf("audit of the second purge: %s", r.Body)
+	}
 }
