@@ -249,6 +249,9 @@ func (s *Server) password(c *fiber.Ctx, user, pass string) (auth.Principal, erro
 // event of the request.
 func (s *Server) authRecord(c *fiber.Ctx, actor, action, outcome string, status int, reason string) audit.Record {
 	tenant, _ := requestedTenant(c)
+	if tenant == "" {
+		tenant = strings.Clone(c.Params("tenant")) // /api/v1/{tenant}/…
+	}
 	return audit.Record{
 		Actor: actor, Tenant: tenant, Action: action, Target: c.Method() + " " + c.Path(), Outcome: outcome,
 		Status: status, ClientIP: c.IP(), RequestID: requestID(c), Reason: reason,
