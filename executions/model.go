@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -261,19 +262,40 @@ type LogEntry struct {
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // NewID returns a random 22-character base-62 id, the shape of Kestra's
-// execution and task run ids.
+// execution and task run ids. It starts with an upper-case letter, so
+// it never reads as a namespace (those are lower case): the API tells
+// "/executions/{namespace}/{flowId}" from "/executions/{id}/kill" by it.
 func NewID() string {
-	var b [16]byte
+	var b [17]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(fmt.Sprintf("crypto/rand failed: %v", err))
 	}
-	n := new(big.Int).SetBytes(b[:])
 	out := make([]byte, 22)
+	out[0] = 'A' + b[0]%26
+	n := new(big.Int).SetBytes(b[1:])
 	base := big.NewInt(62)
 	mod := new(big.Int)
-	for i := len(out) - 1; i >= 0; i-- {
+	for i := len(out) - 1; i > 0; i-- {
 		n.DivMod(n, base, mod)
 		out[i] = base62[mod.Int64()]
 	}
 	return string(out)
+}
+
+// namespacePattern is Kestra's namespace rule (flows.Parse checks it).
+var namespacePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// ValidID reports whether id can name an execution: 1 to 100 bytes of
+// letters, digits, "_" and "-", not reading as a namespace (NewID's ids
+// all qualify).
+func ValidID(id string) bool {
+	if id == "" || len(id) > 100 || namespacePattern.MatchString(id) {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

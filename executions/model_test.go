@@ -95,7 +95,15 @@ func TestParseLevelAndState(t *testing.T) {
 	if _, err := executions.ParseState("DONE"); !errors.Is(err, executions.ErrInvalid) {
 		t.Errorf("ParseState(DONE) = %v", err)
 	}
-	if id := executions.NewID(); len(id) != 22 || id == executions.NewID() {
-		t.Errorf("NewID() = %q", id)
+	for range 100 {
+		if id := executions.NewID(); len(id) != 22 || id[0] < 'A' || id[0] > 'Z' || !executions.ValidID(id) || id == executions.NewID() {
+			t.Fatalf("NewID() = %q", id)
+		}
+	}
+	for id, ok := range map[string]bool{"5HaN0X8lvMJZDDcyzTN4eT": true, "Abc-_9": true, "company.team": false, "abc": false,
+		"": false, "A b": false, "A/b": false, "A.b": false} {
+		if executions.ValidID(id) != ok {
+			t.Errorf("ValidID(%q) = %v", id, !ok)
+		}
 	}
 }

@@ -187,8 +187,8 @@ func invalid(format string, args ...any) error {
 // check refuses an execution the store cannot keep.
 func check(e *Execution) error {
 	switch {
-	case e.ID == "" || len(e.ID) > 100 || strings.ContainsAny(e.ID, "/\\ \t\n"):
-		return invalid("bad execution id %q", e.ID)
+	case !ValidID(e.ID):
+		return invalid("bad execution id %q: letters, digits, _ and -, not all lower case (NewID makes one)", e.ID)
 	case e.Namespace == "" || e.FlowID == "":
 		return invalid("an execution needs a namespace and a flow id")
 	case !e.State.Current.Valid():
@@ -770,7 +770,10 @@ func (s *Store) Logs(ctx context.Context, executionID string, q LogQuery) ([]Log
 type PurgeQuery struct {
 	// Namespace covers itself and its children, on the dot boundary.
 	Namespace string
-	FlowID    string
+	// Namespaces, when not nil, restricts the purge to these exact
+	// namespaces (the gateway's permission filter).
+	Namespaces []string
+	FlowID     string
 	// StartDate (optional) and EndDate (required) bound the execution's
 	// end date, or the log line's timestamp (inclusive). Executions that
 	// have not ended are never purged.
@@ -817,6 +820,9 @@ func (s *Store) PurgeExecutions(ctx context.Context, q PurgeQuery) (PurgeResult,
 	filter = append(filter, map[string]any{"terms": map[string]any{"state.current": stringsOf(states)}})
 	if q.Namespace != "" {
 		filter = append(filter, namespaceFilter("namespace", q.Namespace))
+	}
+	if q.Namespaces != nil {
+		filter = append(filter, map[string]any{"terms": map[string]any{"namespace": append([]string{}, q.Namespaces...)}})
 	}
 	if q.FlowID != "" {
 		filter = append(filter, termQuery("flowId", q.FlowID))
@@ -874,6 +880,9 @@ func (s *Store) PurgeLogs(ctx context.Context, q PurgeQuery) (int, error) {
 	}
 	if q.Namespace != "" {
 		filter = append(filter, namespaceFilter("namespace", q.Namespace))
+	}
+	if q.Namespaces != nil {
+		filter = append(filter, map[string]any{"terms": map[string]any{"namespace": append([]string{}, q.Namespaces...)}})
 	}
 	if q.FlowID != "" {
 		filter = append(filter, termQuery("flowId", q.FlowID))

@@ -139,7 +139,7 @@ func TestStoreCreateGetUpdate(t *testing.T) {
 		wantErr(t, err, executions.ErrConflict)
 	})
 	t.Run("create invalid", func(t *testing.T) {
-		for _, e := range []executions.Execution{{FlowID: "x"}, {Namespace: "a"}, {ID: "a/b", Namespace: "a", FlowID: "b"},
+		for _, e := range []executions.Execution{{FlowID: "x"}, {Namespace: "a"}, {ID: "A/b", Namespace: "a", FlowID: "b"}, {ID: "looks.like.a.namespace", Namespace: "a", FlowID: "b"},
 			{Namespace: "a", FlowID: "b", State: executions.StateInfo{Current: "DONE"}}} {
 			_, err := s.Create(ctx, e)
 			wantErr(t, err, executions.ErrInvalid)
@@ -443,6 +443,16 @@ func TestStorePurge(t *testing.T) {
 		wantErr(t, err, executions.ErrNotFound)
 		if got, _ := s.Logs(ctx, old2.ID, executions.LogQuery{}); len(got) != 1 {
 			t.Fatal("logs purged without Logs")
+		}
+	})
+	t.Run("permission filter", func(t *testing.T) {
+		r, err := s.PurgeExecutions(ctx, executions.PurgeQuery{Namespaces: []string{"elsewhere"}, EndDate: cut, Logs: true})
+		if err != nil || r.Executions != 0 {
+			t.Fatalf("PurgeExecutions = %+v, %v", r, err)
+		}
+		n, err := s.PurgeLogs(ctx, executions.PurgeQuery{Namespaces: []string{}, EndDate: cut})
+		if err != nil || n != 0 {
+			t.Fatalf("PurgeLogs = %d, %v", n, err)
 		}
 	})
 	t.Run("purge finished executions with logs", func(t *testing.T) {
