@@ -17,6 +17,7 @@ import (
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/dashboards"
 	"github.com/tenantgate/tenantgate/index"
+	"github.com/tenantgate/tenantgate/namespaces"
 	"github.com/tenantgate/tenantgate/tenants"
 )
 
@@ -153,6 +154,14 @@ func classify(err error) (status int, typ, reason, idx string) {
 			return status, "exception", "internal server error", ""
 		}
 		return status, ie.Type, ie.Reason, ie.Index
+	case errors.Is(err, namespaces.ErrNoKey):
+		return fiber.StatusServiceUnavailable, "unavailable_exception", err.Error(), ""
+	case errors.Is(err, namespaces.ErrInvalid):
+		return fiber.StatusBadRequest, "illegal_argument_exception", err.Error(), ""
+	case errors.Is(err, namespaces.ErrNotFound):
+		return fiber.StatusNotFound, "resource_not_found_exception", err.Error(), ""
+	case errors.Is(err, namespaces.ErrConflict):
+		return fiber.StatusConflict, "resource_already_exists_exception", err.Error(), ""
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return fiber.StatusUnauthorized, "security_exception", err.Error(), ""
 	case errors.Is(err, tenants.ErrInvalid):

@@ -20,6 +20,7 @@ import (
 	"github.com/tenantgate/tenantgate/gateway"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/index/bleve"
+	"github.com/tenantgate/tenantgate/namespaces"
 	"github.com/tenantgate/tenantgate/policy"
 	"github.com/tenantgate/tenantgate/secrets"
 	"github.com/tenantgate/tenantgate/tenants"
@@ -234,6 +235,12 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opt
 		if secretsKey, err = secrets.ParseKey(cfg.Secrets.EncryptionKey); err != nil {
 			return nil, fmt.Errorf("secrets.encryption_key: %w", err)
 		}
+	}
+	// Refuse to start with a missing or different key while secrets are
+	// stored: they could not be read, and new ones would be sealed under
+	// another key.
+	if err := namespaces.CheckKey(ctx, inst.Index, secretsKey); err != nil {
+		return nil, err
 	}
 	inst.Gateway, err = gateway.New(gateway.Deps{
 		Config: cfg, Auth: verifier, Policy: engine, Resolver: resolver, Index: inst.Index, Logger: log,
