@@ -18,6 +18,7 @@ import (
 	"github.com/tenantgate/tenantgate/policy"
 	"github.com/tenantgate/tenantgate/secrets"
 	"github.com/tenantgate/tenantgate/tenants"
+	"github.com/tenantgate/tenantgate/worker"
 )
 
 // Version is the gateway's version, shown by GET /.
@@ -66,6 +67,9 @@ type Deps struct {
 	// Clock replaces time.Now for the times flows, namespaces and
 	// executions record; nil means time.Now.
 	Clock func() time.Time
+	// Runner creates, runs and kills executions and serves the worker
+	// API; nil makes those routes answer 503.
+	Runner *worker.Runner
 }
 
 // Server is the HTTP gateway.
@@ -84,6 +88,8 @@ type Server struct {
 	// secretsKey seals namespace secrets; clock is Deps.Clock.
 	secretsKey secrets.Key
 	clock      func() time.Time
+	// runner is Deps.Runner.
+	runner *worker.Runner
 }
 
 // New builds the gateway and its routes.
@@ -100,7 +106,7 @@ func New(d Deps) (*Server, error) {
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, admin: d.Admin, trail: d.Trail, signIns: d.SignIns, log: log, metrics: newMetrics(reg),
-		secretsKey: d.SecretsKey, clock: d.Clock}
+		secretsKey: d.SecretsKey, clock: d.Clock, runner: d.Runner}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/tenantgate/tenantgate/policy"
 	"github.com/tenantgate/tenantgate/secrets"
 	"github.com/tenantgate/tenantgate/tenants"
+	"github.com/tenantgate/tenantgate/worker"
 )
 
 // Instance is a configured tenantgate, ready to serve.
@@ -38,6 +39,8 @@ type Instance struct {
 	Store *control.Store
 	// Trail is the audit trail, in the control-plane store.
 	Trail *audit.Trail
+	// Runner runs executions (started by Run, closed by Run and Close).
+	Runner *worker.Runner
 
 	backend *bleve.Backend
 	catalog *index.Catalog
@@ -242,9 +245,10 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opt
 	if err := namespaces.CheckKey(ctx, inst.Index, secretsKey); err != nil {
 		return nil, err
 	}
+	inst.Runner = worker.New(worker.Options{Index: inst.Index, Key: secretsKey, Now: opts.Clock, Log: log})
 	inst.Gateway, err = gateway.New(gateway.Deps{
 		Config: cfg, Auth: verifier, Policy: engine, Resolver: resolver, Index: inst.Index, Logger: log,
-		Admin: inst.Admin, Trail: inst.Trail, SecretsKey: secretsKey, Clock: opts.Clock,
+		Admin: inst.Admin, Trail: inst.Trail, SecretsKey: secretsKey, Clock: opts.Clock, Runner: inst.Runner,
 		SignIns: auth.NewLimiter(auth.LimiterOptions{
 			UserLimit: cfg.Auth.Passwords.FailureLimit, IPLimit: cfg.Auth.Passwords.IPFailureLimit,
 			Window: cfg.Auth.Passwords.FailureWindow, Block: cfg.Auth.Passwords.BlockDuration, Clock: opts.Clock,
@@ -272,9 +276,13 @@ func (i *Instance) applySecurity(sec Security) error {
 }
 
 // Run serves until ctx is done, then drains in-flight requests. ready, if
-// set, is called with the listening address. Meanwhile it purges deleted
-// tenants past their retention and stores API tokens' last use.
+// set, is called with the listening address. Meanwhile it runs
+// executions (resuming those a stop interrupted), purges deleted tenants
+// past their retention and stores API tokens' last use.
 func (i *Instance) Run(ctx context.Context, ready func(net.Addr)) error {
+	if err := i.Runner.Start(ctx); err != nil {
+		i.log.Error("resuming executions", "err", err)
+	}
 	bg, stop := context.WithCancel(ctx)
 	i.wg.Add(2)
 	go func() {
@@ -299,6 +307,7 @@ func (i *Instance) Run(ctx context.Context, ready func(net.Addr)) error {
 	err := i.Gateway.Run(ctx, ready)
 	stop()
 	i.wg.Wait()
+	i.Runner.Close()
 	if ferr := i.Admin.FlushLastUsed(); ferr != nil {
 		i.log.Error("storing API token use", "err", ferr)
 	}
@@ -308,6 +317,9 @@ func (i *Instance) Run(ctx context.Context, ready func(net.Addr)) error {
 // Close closes the indices, the audit trail and the control-plane store.
 func (i *Instance) Close() error {
 	var errs []error
+	if i.Runner != nil {
+		errs = append(errs, i.Runner.Close())
+	}
 	if i.backend != nil {
 		errs = append(errs, i.backend.Close())
 	}
