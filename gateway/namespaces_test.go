@@ -131,6 +131,9 @@ func TestNamespacesCRUD(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) { mustStatus(t, do("POST", base, c.body), c.want) })
 	}
+	if r := do("POST", base, `{"id":"company"}`); !strings.Contains(string(r.Body), "namespace company already exists") {
+		t.Fatalf("409 does not say why: %s", r.Body)
+	}
 	mustStatus(t, do("GET", base+"/x", nil), 404)
 	nsWant(t, nsList(t, do("GET", base, nil)), []string{"company", "company.marketing (placeholder)", "company.sales"})
 	nsWant(t, nsList(t, do("GET", base+"?existing=true", nil)), []string{"company", "company.sales"})

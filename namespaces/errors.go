@@ -13,7 +13,7 @@ var ErrNotFound = errors.New("not found")
 
 // ErrConflict means a namespace with that id already exists, or a
 // concurrent change kept winning the race.
-var ErrConflict = errors.New("namespace already exists")
+var ErrConflict = errors.New("conflict")
 
 // ErrNoKey means the store was made without an encryption key
 // (secrets.encryption_key is not configured), so it cannot write or

@@ -233,7 +233,7 @@ func (s *Store) CreateWith(ctx context.Context, id string, c Changes) (*Namespac
 	c.apply(doc)
 	if err := s.write(ctx, namespaceDocID(id), doc, false, 0); err != nil {
 		if errors.Is(err, errLostRace) {
-			return nil, fmt.Errorf("%w: %s", ErrConflict, id)
+			return nil, fmt.Errorf("%w: namespace %s already exists", ErrConflict, id)
 		}
 		return nil, err
 	}
