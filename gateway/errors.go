@@ -16,6 +16,7 @@ import (
 	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/dashboards"
+	"github.com/tenantgate/tenantgate/flows"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/namespaces"
 	"github.com/tenantgate/tenantgate/tenants"
@@ -161,6 +162,14 @@ func classify(err error) (status int, typ, reason, idx string) {
 	case errors.Is(err, namespaces.ErrNotFound):
 		return fiber.StatusNotFound, "resource_not_found_exception", err.Error(), ""
 	case errors.Is(err, namespaces.ErrConflict):
+		return fiber.StatusConflict, "resource_already_exists_exception", err.Error(), ""
+	case errors.Is(err, flows.ErrInvalid):
+		// Kestra answers a flow that breaks its rules with 422 and
+		// "Invalid entity: <violations>".
+		return fiber.StatusUnprocessableEntity, "illegal_argument_exception", "Invalid entity: " + err.Error(), ""
+	case errors.Is(err, flows.ErrNotFound):
+		return fiber.StatusNotFound, "resource_not_found_exception", err.Error(), ""
+	case errors.Is(err, flows.ErrConflict):
 		return fiber.StatusConflict, "resource_already_exists_exception", err.Error(), ""
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return fiber.StatusUnauthorized, "security_exception", err.Error(), ""

@@ -70,6 +70,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.tenantRoutes(app)
 	s.identityRoutes(app)
 	s.roleRoutes(app)
+	s.flowRoutes()
 	s.namespaceRoutes()
 
 	read := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Read), h) }
