@@ -288,6 +288,9 @@ func (s *Server) handleGetNamespace(c *fiber.Ctx) error {
 	if err == nil {
 		return c.JSON(viewOfNamespace(*ns))
 	}
+	if !isNotFound(err) {
+		return err
+	}
 	all, lerr := s.allNamespaces(c.UserContext(), k, false)
 	if lerr != nil {
 		return lerr
@@ -371,21 +374,19 @@ func (s *Server) handleDeleteNamespace(c *fiber.Ctx) error {
 			Reason: fmt.Sprintf("namespace [%s] cannot be deleted: %d flows live in it or below it (first: %s/%s); delete or move them first",
 				id, len(used), used[0].Namespace, used[0].ID)}
 	}
+	seen, err := st.Secrets(ctx, id)
+	if err != nil {
+		return err
+	}
 	var own []string
-	if !s.secretsKey.IsZero() {
-		seen, err := st.Secrets(ctx, id)
-		if err != nil {
+	for _, si := range seen {
+		if si.Namespace == id {
+			own = append(own, si.Key)
+		}
+	}
+	if len(own) > 0 {
+		if err := k.Allow(policy.ResSecret, policy.VerbDelete, id); err != nil {
 			return err
-		}
-		for _, si := range seen {
-			if si.Namespace == id {
-				own = append(own, si.Key)
-			}
-		}
-		if len(own) > 0 {
-			if err := k.Allow(policy.ResSecret, policy.VerbDelete, id); err != nil {
-				return err
-			}
 		}
 	}
 	if err := st.Delete(ctx, id); err != nil {
