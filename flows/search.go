@@ -20,6 +20,11 @@ type Query struct {
 	// Namespace filters on the dot boundary ("company" covers
 	// "company.marketing", not "companyx"); empty covers all.
 	Namespace string
+	// ExactNamespace makes Namespace match only itself, not its
+	// children (Kestra's EQUALS namespace filter).
+	ExactNamespace bool
+	// ID, when set, is the only flow id that matches.
+	ID string
 	// Labels must all be on the flow, key and value equal.
 	Labels []Label
 	// Sort orders the results, first field first. Empty means by
@@ -91,7 +96,8 @@ func (s *Store) Search(ctx context.Context, q Query) (Page, error) {
 	all := make([]Stored, 0, len(docs))
 	for i := range docs {
 		d := &docs[i]
-		if d.Deleted || !NamespaceCovers(q.Namespace, d.Namespace) || !hasLabels(d.Labels, q.Labels) {
+		if d.Deleted || !NamespaceCovers(q.Namespace, d.Namespace) || !hasLabels(d.Labels, q.Labels) ||
+			(q.ExactNamespace && d.Namespace != q.Namespace) || (q.ID != "" && d.ID != q.ID) {
 			continue
 		}
 		if q.Allow != nil && !q.Allow(d.Namespace) {
@@ -122,7 +128,12 @@ func searchQuery(q Query) map[string]any {
 		map[string]any{"term": map[string]any{"kind": kindCurrent}},
 		map[string]any{"term": map[string]any{"deleted": false}},
 	}
-	if q.Namespace != "" {
+	if q.ID != "" {
+		filter = append(filter, map[string]any{"term": map[string]any{"id": q.ID}})
+	}
+	if q.Namespace != "" && q.ExactNamespace {
+		filter = append(filter, map[string]any{"term": map[string]any{"namespace": q.Namespace}})
+	} else if q.Namespace != "" {
 		filter = append(filter, map[string]any{"bool": map[string]any{"should": []any{
 			map[string]any{"term": map[string]any{"namespace": q.Namespace}},
 			map[string]any{"prefix": map[string]any{"namespace": q.Namespace + "."}},

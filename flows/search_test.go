@@ -48,6 +48,8 @@ func TestStoreSearch(t *testing.T) {
 	}{
 		{"all, by namespace then id", flows.Query{}, []string{"company/hello_world", "company/labelled", "company.marketing/campaign", "companyx/other", "finance/ledger"}, 5},
 		{"namespace on the dot boundary", flows.Query{Namespace: "company", Sort: byID}, []string{"company.marketing/campaign", "company/hello_world", "company/labelled"}, 3},
+		{"exact namespace", flows.Query{Namespace: "company", ExactNamespace: true}, []string{"company/hello_world", "company/labelled"}, 2},
+		{"id", flows.Query{ID: "campaign"}, []string{"company.marketing/campaign"}, 1},
 		{"q in description", flows.Query{Q: "greetings", Sort: byID}, []string{"company/hello_world", "companyx/other"}, 2},
 		{"q in source only", flows.Query{Q: "quiet"}, []string{"company/labelled"}, 1},
 		{"q part of an id, any case", flows.Query{Q: "O_WOR"}, []string{"company/hello_world"}, 1},

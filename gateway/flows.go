@@ -9,6 +9,7 @@ import (
 	"math"
 	"mime"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -254,6 +255,7 @@ func (s *Server) handleCreateFlow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.flowRecord(c, "flow.create", fiber.StatusOK, nil, st)
 	return c.JSON(viewOf(*st, true))
 }
 
@@ -312,10 +314,16 @@ func (s *Server) handleUpdateFlow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.flowStore(k).Update(c.UserContext(), ns, id, src)
+	store := s.flowStore(k)
+	before, err := store.Get(c.UserContext(), ns, id, 0)
 	if err != nil {
 		return err
 	}
+	st, err := store.Update(c.UserContext(), ns, id, src)
+	if err != nil {
+		return err
+	}
+	s.flowRecord(c, "flow.update", fiber.StatusOK, before, st)
 	return c.JSON(viewOf(*st, true))
 }
 
@@ -333,9 +341,16 @@ func (s *Server) handleDeleteFlow(c *fiber.Ctx) error {
 	if err := k.Allow(policy.ResFlow, policy.VerbDelete, ns); err != nil {
 		return err
 	}
-	if _, err := s.flowStore(k).Delete(c.UserContext(), ns, id); err != nil {
+	store := s.flowStore(k)
+	before, err := store.Get(c.UserContext(), ns, id, 0)
+	if err != nil {
 		return err
 	}
+	st, err := store.Delete(c.UserContext(), ns, id)
+	if err != nil {
+		return err
+	}
+	s.flowRecord(c, "flow.delete", fiber.StatusNoContent, before, st)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -403,13 +418,62 @@ func views(list []flows.Stored, withSource bool) []flowView {
 	return out
 }
 
+// flowAudit is what the audit trail keeps of a flow change: which flow
+// and revision, never the source (which may hold anything).
+type flowAudit struct {
+	Namespace string `json:"namespace"`
+	ID        string `json:"id"`
+	Revision  int    `json:"revision"`
+	Deleted   bool   `json:"deleted,omitempty"`
+	Disabled  bool   `json:"disabled,omitempty"`
+}
+
+// flowRecord records a flow change (flow.create, flow.update,
+// flow.delete) in the audit trail; an update that made no revision is
+// not a change.
+func (s *Server) flowRecord(c *fiber.Ctx, action string, status int, before, after *flows.Stored) {
+	of := func(st *flows.Stored) any {
+		if st == nil {
+			return nil
+		}
+		return flowAudit{Namespace: st.Namespace, ID: st.ID, Revision: st.Revision, Deleted: st.Deleted, Disabled: st.Disabled}
+	}
+	if before != nil && after != nil && before.Revision == after.Revision {
+		return
+	}
+	target := after
+	if target == nil {
+		target = before
+	}
+	s.nsRecord(c, action, target.Namespace+"/"+target.ID, status, of(before), of(after))
+}
+
 // maxPageSize bounds the size of a search page.
 const maxPageSize = 1000
 
-// flowQuery reads the search parameters shared by search and export:
-// q, namespace, labels (key:value, repeated) and sort.
-func flowQuery(c *fiber.Ctx) (flows.Query, error) {
+// flowQuery checks the query parameters of search and export (params
+// and Kestra's filters[field][OPERATION]) and reads the shared ones: q,
+// namespace (dot boundary), labels (key:value, repeated) and sort.
+func flowQuery(c *fiber.Ctx, params ...string) (flows.Query, error) {
 	q := flows.Query{Q: c.Query("q"), Namespace: c.Query("namespace")}
+	var ferr error
+	var filters [][2]string
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if strings.HasPrefix(string(k), "filters[") {
+			filters = append(filters, [2]string{string(k), string(v)})
+		}
+	})
+	for _, f := range filters {
+		if err := applyFilter(&q, f[0], f[1]); err != nil && ferr == nil {
+			ferr = err
+		}
+	}
+	if ferr != nil {
+		return q, ferr
+	}
+	if err := checkParams(c, append(params, filterKeys(filters)...)...); err != nil {
+		return q, err
+	}
 	for _, l := range queryList(c, "labels", false) {
 		key, value, ok := strings.Cut(l, ":")
 		if !ok || key == "" {
@@ -427,6 +491,52 @@ func flowQuery(c *fiber.Ctx) (flows.Query, error) {
 	return q, nil
 }
 
+func filterKeys(fs [][2]string) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f[0]
+	}
+	return out
+}
+
+// filterKey matches Kestra's filters[field][OPERATION] and
+// filters[field][OPERATION][subkey] query parameters.
+var filterKey = regexp.MustCompile(`^filters\[([A-Za-z]+)\]\[([A-Z_]+)\](?:\[(.*)\])?$`)
+
+// applyFilter applies one of Kestra's query filters to q: q EQUALS (full
+// text), namespace EQUALS (that namespace only) or PREFIX (it and its
+// children), flowId EQUALS, labels EQUALS (filters[labels][EQUALS][key]=value
+// or =key:value) and scope EQUALS USER (every flow here is a user flow).
+// Anything else is refused by name rather than ignored.
+func applyFilter(q *flows.Query, key, value string) error {
+	m := filterKey.FindStringSubmatch(key)
+	if m == nil {
+		return badRequest("illegal_argument_exception", "query filter [%s] is not written filters[field][OPERATION]", key)
+	}
+	field, op, sub := m[1], m[2], m[3]
+	switch {
+	case field == "q" && op == "EQUALS":
+		q.Q = value
+	case field == "namespace" && (op == "EQUALS" || op == "PREFIX"):
+		q.Namespace, q.ExactNamespace = value, op == "EQUALS"
+	case field == "flowId" && op == "EQUALS":
+		q.ID = value
+	case field == "labels" && op == "EQUALS" && sub != "":
+		q.Labels = append(q.Labels, flows.Label{Key: sub, Value: value})
+	case field == "labels" && op == "EQUALS":
+		k, v, ok := strings.Cut(value, ":")
+		if !ok || k == "" {
+			return badRequest("illegal_argument_exception", "a labels filter is written key:value, not [%s]", value)
+		}
+		q.Labels = append(q.Labels, flows.Label{Key: k, Value: v})
+	case field == "scope" && op == "EQUALS" && value == "USER":
+	default:
+		return badRequest("illegal_argument_exception",
+			"query filter [%s][%s] is not supported on flows (q EQUALS, namespace EQUALS or PREFIX, flowId EQUALS, labels EQUALS, scope EQUALS USER)", field, op)
+	}
+	return nil
+}
+
 // flowPage is Kestra's PagedResults.
 type flowPage struct {
 	Results []flowView `json:"results"`
@@ -437,10 +547,7 @@ type flowPage struct {
 // with Kestra's {"results": [...], "total": N}, counting only the flows
 // the caller may read.
 func (s *Server) handleSearchFlows(c *fiber.Ctx) error {
-	if err := checkParams(c, "q", "namespace", "labels", "page", "size", "sort"); err != nil {
-		return err
-	}
-	q, err := flowQuery(c)
+	q, err := flowQuery(c, "q", "namespace", "labels", "page", "size", "sort")
 	if err != nil {
 		return err
 	}
@@ -484,8 +591,9 @@ func (s *Server) handleValidateFlows(c *fiber.Ctx) error {
 // importDoc is one flow source of an import: its name in Kestra's
 // report (the document's index for YAML, the entry's name for a zip).
 type importDoc struct {
-	name string
-	src  []byte
+	name   string
+	src    []byte
+	ns, id string
 }
 
 // handleImportFlows answers POST /flows/import, as Kestra does: the body
@@ -530,18 +638,26 @@ func (s *Server) handleImportFlows(c *fiber.Ctx) error {
 			wrong = append(wrong, d.name)
 			continue
 		}
-		ok = append(ok, importDoc{name: d.name, src: f.Source})
+		ok = append(ok, importDoc{name: d.name, src: f.Source, ns: f.Namespace, id: f.ID})
 	}
 	if failOnError && len(wrong) > 0 {
 		return &Error{Status: fiber.StatusUnprocessableEntity, Type: "illegal_argument_exception",
 			Reason: "Following invalid flows were not imported: " + strings.Join(wrong, ", ") + " (nothing was imported)"}
 	}
 	for _, d := range ok {
-		if _, _, err := store.Put(ctx, d.src); err != nil {
+		before, _ := store.Get(ctx, d.ns, d.id, 0)
+		st, created, err := store.Put(ctx, d.src)
+		if err != nil {
 			if status, _, _, _ := classify(err); status >= 500 {
 				return err
 			}
 			wrong = append(wrong, d.name)
+			continue
+		}
+		if created {
+			s.flowRecord(c, "flow.create", fiber.StatusOK, nil, st)
+		} else {
+			s.flowRecord(c, "flow.update", fiber.StatusOK, before, st)
 		}
 	}
 	return c.JSON(wrong)
@@ -644,22 +760,18 @@ func zipDocs(body []byte, limit int) ([]importDoc, error) {
 // application/x-yaml) or a zip of <namespace>.<id>.yml files (Accept
 // application/zip or format=zip; always for by-query, as Kestra).
 func (s *Server) handleExportFlows(c *fiber.Ctx) error {
-	if err := checkParams(c, "q", "namespace", "labels", "ids", "sort"); err != nil {
+	q, err := flowQuery(c, "q", "namespace", "labels", "ids", "sort")
+	if err != nil {
 		return err
 	}
 	k := kestraOf(c)
 	store := s.flowStore(k)
 	var list []flows.Stored
 	if ids := queryList(c, "ids", true); len(ids) > 0 {
-		var err error
 		if list, err = s.flowsByID(c, k, store, ids); err != nil {
 			return err
 		}
 	} else {
-		q, err := flowQuery(c)
-		if err != nil {
-			return err
-		}
 		q.Allow = k.canRead(policy.ResFlow)
 		page, err := store.Search(c.UserContext(), q)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/internal/testserver"
 )
 
@@ -120,6 +121,29 @@ func TestFlowsCRUDAndRevisions(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("changes are audited, without sources", func(t *testing.T) {
+		if err := e.s.Inst.Trail.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		page, err := e.s.Inst.Trail.Query(audit.Filter{Action: "flow.*", Size: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i := len(page.Results) - 1; i >= 0; i-- {
+			rec := page.Results[i]
+			got = append(got, rec.Action+" "+rec.Target+" "+rec.Tenant+" "+rec.Actor)
+			if strings.Contains(string(rec.After)+string(rec.Before), "message") {
+				t.Fatalf("a source in the audit trail: %+v", rec)
+			}
+		}
+		want := []string{"flow.create company.team/hello analysts alice", "flow.update company.team/hello analysts alice",
+			"flow.delete company.team/hello analysts alice", "flow.create company.team/hello analysts alice"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("audit trail %q, want %q", got, want)
+		}
+	})
 
 	t.Run("415 for JSON", func(t *testing.T) {
 		r := e.s.Do(t, "POST", base, e.alice, "", `{"id":"x"}`)
@@ -244,6 +268,11 @@ func TestFlowsSearch(t *testing.T) {
 		{"q within an id", "q=WORLD", []string{"company/hello_world"}, 1},
 		{"q within the source", "q=sale", []string{"company.marketing/campaign"}, 1},
 		{"labels", "labels=team:money", []string{"finance/ledger"}, 1},
+		{"Kestra filter q", "filters[q][EQUALS]=greetings&sort=id:asc", []string{"company/hello_world", "companyx/other"}, 2},
+		{"Kestra filter namespace prefix", "filters[namespace][PREFIX]=company&sort=id:asc", []string{"company.marketing/campaign", "company/hello_world"}, 2},
+		{"Kestra filter namespace equals", "filters[namespace][EQUALS]=company", []string{"company/hello_world"}, 1},
+		{"Kestra filter labels", "filters[labels][EQUALS][team]=money&filters[scope][EQUALS]=USER", []string{"finance/ledger"}, 1},
+		{"Kestra filter flowId", "filters[flowId][EQUALS]=campaign", []string{"company.marketing/campaign"}, 1},
 		{"page and size", "sort=id:desc&size=2&page=2", []string{"company/hello_world", "company.marketing/campaign"}, 4},
 	}
 	for _, tc := range tests {
@@ -266,7 +295,7 @@ func TestFlowsSearch(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"sort=source:asc", "size=0", "page=-1", "labels=nocolon", "size=5000"} {
+	for _, bad := range []string{"sort=source:asc", "size=0", "page=-1", "labels=nocolon", "size=5000", "filters[state][EQUALS]=x", "filters[namespace]=x", "nsp=x"} {
 		t.Run("400 "+bad, func(t *testing.T) {
 			mustStatus(t, e.s.Do(t, "GET", base+"/search?"+bad, e.alice, "", nil), 400)
 		})
