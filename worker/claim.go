@@ -65,11 +65,12 @@ func matches(types []string, typ string) bool {
 
 // Claim hands workerID up to max task runs of the tenant that wait for
 // an external worker and whose type matches types, oldest execution
-// first, and marks each as held by workerID. A task run held by a worker
+// first, and marks each as held by workerID. allow, when not nil, limits
+// the claim to the namespaces it allows (the caller's permissions). A task run held by a worker
 // that has not reported for Options.ClaimTimeout may be claimed again. A
 // task run whose properties fail to render fails (and so does its
 // execution) instead of being handed out.
-func (r *Runner) Claim(ctx context.Context, ref tenants.Ref, workerID string, types []string, max int) ([]Job, error) {
+func (r *Runner) Claim(ctx context.Context, ref tenants.Ref, workerID string, types []string, max int, allow func(namespace string) bool) ([]Job, error) {
 	workerID = strings.TrimSpace(workerID)
 	if workerID == "" || len(workerID) > 200 {
 		return nil, fmt.Errorf("%w: workerId is required (at most 200 characters)", ErrInvalid)
@@ -88,7 +89,7 @@ func (r *Runner) Claim(ctx context.Context, ref tenants.Ref, workerID string, ty
 		if len(jobs) >= max {
 			break
 		}
-		if e.State.Current != executions.StateRunning {
+		if e.State.Current != executions.StateRunning || (allow != nil && !allow(e.Namespace)) {
 			continue
 		}
 		for _, tr := range e.TaskRunList {

@@ -351,7 +351,7 @@ func TestSecretMasking(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor(tenantA, x.ID, "the external task", func(x *executions.Execution) bool { return len(x.TaskRunList) == 3 })
-	jobs, err := e.r.Claim(ctx, tenantA, "w1", []string{"io.kestra.plugin.scripts"}, 5)
+	jobs, err := e.r.Claim(ctx, tenantA, "w1", []string{"io.kestra.plugin.scripts"}, 5, nil)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("Claim: %v, %+v", err, jobs)
 	}
@@ -425,11 +425,15 @@ func TestExternalClaimAndReport(t *testing.T) {
 	tr := x.TaskRunList[1]
 
 	// A worker for other types gets nothing; another tenant neither.
-	if jobs, err := e.r.Claim(ctx, tenantA, "w1", []string{"io.kestra.plugin.aws", "io.kestra.plugin.scripts.shell.Comm"}, 5); err != nil || len(jobs) != 0 {
+	if jobs, err := e.r.Claim(ctx, tenantA, "w1", []string{"io.kestra.plugin.aws", "io.kestra.plugin.scripts.shell.Comm"}, 5, nil); err != nil || len(jobs) != 0 {
 		t.Fatalf("Claim of other types: %v %+v", err, jobs)
 	}
-	if jobs, err := e.r.Claim(ctx, tenants.CustomRef("finance"), "w1", nil, 5); err != nil || len(jobs) != 0 {
+	if jobs, err := e.r.Claim(ctx, tenants.CustomRef("finance"), "w1", nil, 5, nil); err != nil || len(jobs) != 0 {
 		t.Fatalf("Claim in another tenant: %v %+v", err, jobs)
+	}
+	// Nor does a worker whose caller may not update that namespace.
+	if jobs, err := e.r.Claim(ctx, tenantA, "w1", nil, 5, func(ns string) bool { return ns != "company" }); err != nil || len(jobs) != 0 {
+		t.Fatalf("Claim outside the allowed namespaces: %v %+v", err, jobs)
 	}
 	// A report before any claim is refused.
 	if err := e.r.Report(ctx, tenantA, x.ID, tr.ID, worker.Report{State: executions.StateSuccess}); !errors.Is(err, worker.ErrConflict) {
@@ -443,7 +447,7 @@ func TestExternalClaimAndReport(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			jobs, err := e.r.Claim(ctx, tenantA, w, []string{"io.kestra.plugin.scripts.shell.Commands"}, 5)
+			jobs, err := e.r.Claim(ctx, tenantA, w, []string{"io.kestra.plugin.scripts.shell.Commands"}, 5, nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -508,7 +512,7 @@ func TestExternalFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor(tenantA, x.ID, "the external task", waiting)
-	jobs, err := e.r.Claim(ctx, tenantA, "w1", nil, 1)
+	jobs, err := e.r.Claim(ctx, tenantA, "w1", nil, 1, nil)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("Claim: %v %+v", err, jobs)
 	}
@@ -530,7 +534,7 @@ func TestKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor(tenantA, x.ID, "the external task", waiting)
-	jobs, err := e.r.Claim(ctx, tenantA, "w1", nil, 1)
+	jobs, err := e.r.Claim(ctx, tenantA, "w1", nil, 1, nil)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("Claim: %v %+v", err, jobs)
 	}
@@ -596,7 +600,7 @@ func TestResumeAfterRestart(t *testing.T) {
 		ref tenants.Ref
 		ids []string
 	}{{tenantA, []string{x.ID, y.ID}}, {tenants.GlobalRef, []string{g.ID}}} {
-		jobs, err := e.r.Claim(ctx, c.ref, "w", nil, 10)
+		jobs, err := e.r.Claim(ctx, c.ref, "w", nil, 10, nil)
 		if err != nil || len(jobs) != len(c.ids) {
 			t.Fatalf("Claim in %s: %v %+v", c.ref, err, jobs)
 		}
@@ -635,16 +639,16 @@ func TestClaimTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor(tenantA, x.ID, "the external task", waiting)
-	if jobs, _ := e.r.Claim(ctx, tenantA, "w1", nil, 1); len(jobs) != 1 {
+	if jobs, _ := e.r.Claim(ctx, tenantA, "w1", nil, 1, nil); len(jobs) != 1 {
 		t.Fatal("first claim got nothing")
 	}
-	if jobs, _ := e.r.Claim(ctx, tenantA, "w2", nil, 1); len(jobs) != 0 {
+	if jobs, _ := e.r.Claim(ctx, tenantA, "w2", nil, 1, nil); len(jobs) != 0 {
 		t.Fatal("a held task run was claimed again before the timeout")
 	}
 	mu.Lock()
 	now = now.Add(2 * time.Minute)
 	mu.Unlock()
-	jobs, _ := e.r.Claim(ctx, tenantA, "w2", nil, 1)
+	jobs, _ := e.r.Claim(ctx, tenantA, "w2", nil, 1, nil)
 	if len(jobs) != 1 {
 		t.Fatal("a task run held past the timeout was not claimed again")
 	}
