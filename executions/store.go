@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -403,13 +404,32 @@ func namespaceFilter(field, ns string) map[string]any {
 	}, "minimum_should_match": 1}}
 }
 
+// The dates the index can compare (nanoseconds since 1970 in an int64),
+// a day inside the limits.
+var (
+	minDate = time.Unix(0, math.MinInt64).Add(24 * time.Hour).UTC()
+	maxDate = time.Unix(0, math.MaxInt64).Add(-24 * time.Hour).UTC()
+)
+
+// clampDate brings t within the dates the index can compare; a bound
+// past them ("before 2999") selects the same documents.
+func clampDate(t time.Time) string {
+	switch {
+	case t.Before(minDate):
+		t = minDate
+	case t.After(maxDate):
+		t = maxDate
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
 func dateRange(field string, from, to *time.Time) map[string]any {
 	r := map[string]any{}
 	if from != nil {
-		r["gte"] = from.UTC().Format(time.RFC3339Nano)
+		r["gte"] = clampDate(*from)
 	}
 	if to != nil {
-		r["lte"] = to.UTC().Format(time.RFC3339Nano)
+		r["lte"] = clampDate(*to)
 	}
 	return map[string]any{"range": map[string]any{field: r}}
 }

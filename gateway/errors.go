@@ -16,10 +16,12 @@ import (
 	"github.com/tenantgate/tenantgate/audit"
 	"github.com/tenantgate/tenantgate/auth"
 	"github.com/tenantgate/tenantgate/dashboards"
+	"github.com/tenantgate/tenantgate/executions"
 	"github.com/tenantgate/tenantgate/flows"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/namespaces"
 	"github.com/tenantgate/tenantgate/tenants"
+	"github.com/tenantgate/tenantgate/worker"
 )
 
 // Error is an error the gateway answers with a given status and an
@@ -175,6 +177,15 @@ func classify(err error) (status int, typ, reason, idx string) {
 		return fiber.StatusUnauthorized, "security_exception", err.Error(), ""
 	case errors.Is(err, tenants.ErrInvalid):
 		return fiber.StatusBadRequest, "illegal_argument_exception", err.Error(), ""
+	case errors.Is(err, executions.ErrNotFound), errors.Is(err, worker.ErrNotFound):
+		return fiber.StatusNotFound, "resource_not_found_exception", err.Error(), ""
+	case errors.Is(err, executions.ErrInvalid), errors.Is(err, worker.ErrInvalid):
+		return fiber.StatusBadRequest, "illegal_argument_exception", err.Error(), ""
+	case errors.Is(err, executions.ErrTransition), errors.Is(err, executions.ErrTerminal),
+		errors.Is(err, executions.ErrConflict), errors.Is(err, worker.ErrDisabled), errors.Is(err, worker.ErrConflict):
+		return fiber.StatusConflict, "illegal_state_exception", err.Error(), ""
+	case errors.Is(err, worker.ErrClosed):
+		return fiber.StatusServiceUnavailable, "unavailable_exception", "the server is shutting down", ""
 	case errors.As(err, &fe):
 		switch fe.Code {
 		case fiber.StatusRequestEntityTooLarge:

@@ -72,6 +72,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.roleRoutes(app)
 	s.flowRoutes()
 	s.namespaceRoutes()
+	s.executionRoutes()
 	s.workerRoutes()
 
 	read := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Read), h) }
