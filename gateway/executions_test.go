@@ -87,7 +87,7 @@ func (e *execEnv) setup(t *testing.T) {
 	e.createTenant(t, "t-b")
 	for _, tenant := range []string{"t-a", "t-b"} {
 		for _, f := range []string{greetFlow, helloWorldFlow, slowFlow, offFlow} {
-			mustStatus(t, e.s.Do(t, "POST", "/api/v1/"+tenant+"/flows", e.dave, "", f, yamlBody...), 200)
+			mustStatus(t, e.s.Do(t, "POST", "/api/v1/"+tenant+"/flows", e.dave, "", f, "Content-Type", "application/x-yaml"), 200)
 		}
 	}
 }
