@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"mime"
+	"mime/multipart"
 	"path"
 	"regexp"
 	"strconv"
@@ -570,22 +571,59 @@ func (s *Server) handleSearchFlows(c *fiber.Ctx) error {
 }
 
 // handleValidateFlows answers POST /flows/validate with a multi-document
-// YAML body: one flows.Result per document, saving nothing. Outdated and
+// YAML body, or Kestra's multipart form of "flows" files (one flow
+// each): one flows.Result per document, saving nothing. Outdated and
 // Deleted are filled only for namespaces the caller may read.
 func (s *Server) handleValidateFlows(c *fiber.Ctx) error {
 	if err := checkParams(c); err != nil {
 		return err
 	}
+	k := kestraOf(c)
+	store, known := s.flowStore(k), k.canRead(policy.ResFlow)
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == fiber.MIMEMultipartForm {
+		// Kestra's form: each "flows" file is one flow.
+		form, err := c.MultipartForm()
+		if err != nil {
+			return badRequest("illegal_argument_exception", "the multipart form cannot be read: %v", err)
+		}
+		out := []flows.Result{}
+		for _, fh := range form.File["flows"] {
+			src, err := readFormFile(fh)
+			if err != nil {
+				return err
+			}
+			res, err := store.Validate(c.UserContext(), src, known)
+			if err != nil {
+				return err
+			}
+			if len(res) != 1 {
+				res = []flows.Result{{Constraints: fmt.Sprintf("%s: expected one flow, found %d YAML documents", fh.Filename, len(res)),
+					DeprecationPaths: []string{}, Warnings: []string{}, Infos: []string{}}}
+			}
+			res[0].Index = len(out)
+			out = append(out, res[0])
+		}
+		return c.JSON(out)
+	}
 	src, err := flowSource(c)
 	if err != nil {
 		return err
 	}
-	k := kestraOf(c)
-	res, err := s.flowStore(k).Validate(c.UserContext(), src, k.canRead(policy.ResFlow))
+	res, err := store.Validate(c.UserContext(), src, known)
 	if err != nil {
 		return err
 	}
 	return c.JSON(res)
+}
+
+// readFormFile reads an uploaded file of a multipart form.
+func readFormFile(fh *multipart.FileHeader) ([]byte, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // importDoc is one flow source of an import: its name in Kestra's
@@ -673,12 +711,7 @@ func (s *Server) importDocs(c *fiber.Ctx) ([]importDoc, error) {
 		if err != nil {
 			return nil, badRequest("illegal_argument_exception", "the multipart form has no file in the field [fileUpload]")
 		}
-		f, err := fh.Open()
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		body, err := io.ReadAll(f)
+		body, err := readFormFile(fh)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tenantgate/tenantgate/audit"
+	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/internal/testserver"
 )
 
@@ -27,13 +28,23 @@ var yamlCT = []string{"Content-Type", "application/x-yaml"}
 // flowsEnv is a test server and its callers' tokens.
 type flowsEnv struct {
 	s                *testserver.Server
+	cfg              config.Config
 	admin, alice, hr string
 }
 
 func startFlows(t *testing.T) *flowsEnv {
 	t.Helper()
-	s := testserver.Start(t)
-	return &flowsEnv{s: s, admin: testserver.Token(t, "admin"), alice: testserver.Token(t, "alice", "analyst"), hr: testserver.Token(t, "hr_ann")}
+	cfg := testserver.Config(t.TempDir())
+	cfg.Auth.Passwords.BcryptCost = 4
+	return &flowsEnv{s: testserver.StartConfig(t, cfg), cfg: cfg,
+		admin: testserver.Token(t, "admin"), alice: testserver.Token(t, "alice", "analyst"), hr: testserver.Token(t, "hr_ann")}
+}
+
+// restart stops the server and starts another on the same data.
+func (e *flowsEnv) restart(t *testing.T) {
+	t.Helper()
+	e.s.Stop()
+	e.s = testserver.StartConfig(t, e.cfg)
 }
 
 func (e *flowsEnv) yaml(t *testing.T, tok, method, path, body string) *testserver.Response {
@@ -231,6 +242,21 @@ func TestFlowsValidate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("multipart flows files", func(t *testing.T) {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		for i, src := range []string{flowYAML("company", "a", "x"), "id: b\nnamespace: company\n"} {
+			fw, _ := w.CreateFormFile("flows", "f"+string(rune('0'+i))+".yml")
+			fw.Write([]byte(src))
+		}
+		w.Close()
+		r := e.s.Do(t, "POST", "/api/v1/analysts/flows/validate", e.alice, "", b.Bytes(), "Content-Type", w.FormDataContentType())
+		mustStatus(t, r, 200)
+		res := jsonList(t, r)
+		if len(res) != 2 || res[0]["constraints"] != nil || !strings.Contains(res[1]["constraints"].(string), "tasks") || res[1]["index"] != 1.0 {
+			t.Fatalf("multipart validation: %s", r.Body)
+		}
+	})
 	t.Run("saves nothing", func(t *testing.T) {
 		mustStatus(t, e.s.Do(t, "GET", "/api/v1/analysts/flows/company/a", e.alice, "", nil), 404)
 	})
@@ -524,5 +550,15 @@ func TestFlowsTenantIsolation(t *testing.T) {
 	t.Run("path and header disagree", func(t *testing.T) {
 		mustStatus(t, e.s.Do(t, "GET", a+"/company/same", e.alice, "human_resources", nil), 400)
 		mustStatus(t, e.s.Do(t, "GET", a+"/company/same", e.alice, "analysts", nil), 200)
+	})
+	t.Run("a restart keeps both tenants' flows and revisions", func(t *testing.T) {
+		e.restart(t)
+		check(e.alice, a, 2, "analysts v2")
+		mustStatus(t, e.s.Do(t, "GET", b+"/company/same", e.hr, "", nil), 404)
+		r := e.s.Do(t, "GET", b+"/company/same/revisions?allowDelete=true", e.hr, "", nil)
+		mustStatus(t, r, 200)
+		if revs := jsonList(t, r); len(revs) != 2 || revs[1]["deleted"] != true {
+			t.Fatalf("revisions after restart: %s", r.Body)
+		}
 	})
 }
