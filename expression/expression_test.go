@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tenantgate/tenantgate/expression"
@@ -152,4 +153,23 @@ func TestRenderVariablesHideBuiltins(t *testing.T) {
 	if err != nil || got != "octo" {
 		t.Fatalf("got %q, %v", got, err)
 	}
+}
+
+func TestRenderConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 50 {
+				want := fmt.Sprintf("%d-%d hello_world", i, j)
+				got, err := expression.Render(fmt.Sprintf("%d-%d {{ flow.id }}{%% for x in range(2) %%}{%% endfor %%}", i, j), vars(), opts())
+				if err != nil || got != want {
+					t.Errorf("got %q, %v; want %q", got, err, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
