@@ -224,6 +224,14 @@ func TestExecutionsCreateGetKill(t *testing.T) {
 			t.Fatalf("logs %q", got)
 		}
 	})
+	t.Run("namespaces with dashes and underscores", func(t *testing.T) {
+		flow := strings.ReplaceAll(helloWorldFlow, "namespace: company.marketing", "namespace: data-eng.etl_jobs")
+		mustStatus(t, e.s.Do(t, "POST", "/api/v1/t-a/flows", e.dave, "", flow, "Content-Type", "application/x-yaml"), 200)
+		x := e.run(t, "t-a", "data-eng.etl_jobs", "hello_world", "", nil)
+		if x.Namespace != "data-eng.etl_jobs" || x.State.Current != executions.StateSuccess {
+			t.Fatalf("execution %+v", x)
+		}
+	})
 	refused := []struct {
 		name, path string
 		body       any
