@@ -463,6 +463,11 @@ func fullText(q string, fields ...string) map[string]any {
 	return map[string]any{"multi_match": map[string]any{"query": q, "fields": fields, "operator": "and"}}
 }
 
+// maxContains is the longest text searched for inside namespaces and
+// flow ids (longer ones are matched as full text only): namespaces and
+// flow ids are short, and the index refuses wildcards past its limits.
+const maxContains = 64
+
 // contains matches the keyword field holding text anywhere, so "team"
 // finds the namespace "company.team" (one token to the analyzer).
 func contains(field, text string) map[string]any {
@@ -501,12 +506,14 @@ func (q *Query) filter() (json.RawMessage, error) {
 		filter = append(filter, termQuery("labelPairs", l))
 	}
 	if strings.TrimSpace(q.Q) != "" {
-		must = append(must, map[string]any{"bool": map[string]any{"should": []any{
+		should := []any{
 			termQuery("id", q.Q),
 			fullText(q.Q, "id.text", "namespace.text", "flowId.text", "labels.key.text", "labels.value.text"),
-			contains("namespace", q.Q),
-			contains("flowId", q.Q),
-		}, "minimum_should_match": 1}})
+		}
+		if len(q.Q) <= maxContains {
+			should = append(should, contains("namespace", q.Q), contains("flowId", q.Q))
+		}
+		must = append(must, map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}})
 	}
 	b := map[string]any{"filter": filter}
 	if must != nil {

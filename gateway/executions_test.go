@@ -341,6 +341,17 @@ func TestExecutionsSearchAndLogs(t *testing.T) {
 			}
 		})
 	}
+	for _, q := range []string{"q=" + url.QueryEscape(`a[b(c*?\"`), "q=" + url.QueryEscape(strings.Repeat("x", 500))} {
+		t.Run("odd text is just text", func(t *testing.T) {
+			for _, path := range []string{"/api/v1/t-a/executions/search?", "/api/v1/t-a/logs/search?"} {
+				r := e.s.Do(t, "GET", path+q, e.dave, "", nil)
+				mustStatus(t, r, 200)
+				if rows, total := page(t, r); total != 0 || len(rows) != 0 {
+					t.Fatalf("%s%s: %s", path, q, r.Body)
+				}
+			}
+		})
+	}
 	for _, q := range []string{"state=DONE", "startDate=yesterday", "sort=inputs:asc", "size=0", "page=x", "labels=nocolon", "bogus=1"} {
 		t.Run("search refuses "+q, func(t *testing.T) {
 			mustStatus(t, e.s.Do(t, "GET", "/api/v1/t-a/executions/search?"+q, e.dave, "", nil), 400)
