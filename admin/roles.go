@@ -54,13 +54,16 @@ type SecurityRole struct {
 	ClusterPermissions []string                  `json:"cluster_permissions"`
 	IndexPermissions   []policy.IndexPermission  `json:"index_permissions"`
 	TenantPermissions  []policy.TenantPermission `json:"tenant_permissions"`
+	// NamespacePermissions are tenantgate's grants on the Kestra-style
+	// resources of some namespaces; see policy.NamespacePermission.
+	NamespacePermissions []policy.NamespacePermission `json:"namespace_permissions,omitempty"`
 }
 
 // SecurityRoleOf returns r in OpenSearch Security's REST form.
 func SecurityRoleOf(r control.Role) SecurityRole {
 	v := SecurityRole{Reserved: r.Reserved, Hidden: r.Hidden, Static: r.Static, Description: r.Description,
 		Tenant: r.Tenant, ClusterPermissions: r.ClusterPermissions, IndexPermissions: r.IndexPermissions,
-		TenantPermissions: r.TenantPermissions}
+		TenantPermissions: r.TenantPermissions, NamespacePermissions: r.NamespacePermissions}
 	return v.normalized(r.Name)
 }
 
@@ -88,6 +91,18 @@ func (v SecurityRole) normalized(name string) SecurityRole {
 		tps = append(tps, tp)
 	}
 	v.TenantPermissions = tps
+	var nps []policy.NamespacePermission
+	for _, np := range v.NamespacePermissions {
+		np.TenantPatterns = cloneStrings(np.TenantPatterns)
+		np.Namespaces = cloneStrings(np.Namespaces)
+		perms := make(map[string][]string, len(np.Permissions))
+		for res, verbs := range np.Permissions {
+			perms[res] = cloneStrings(verbs)
+		}
+		np.Permissions = perms
+		nps = append(nps, np)
+	}
+	v.NamespacePermissions = nps
 	return v
 }
 
@@ -550,7 +565,8 @@ func (s *Service) editRoles(tx *control.Tx, a Actor, st *security, in map[string
 		}
 		r.Role = policy.Role{Name: name, Reserved: old.Reserved, Hidden: old.Hidden, Static: old.Static,
 			Description: next.Description, Tenant: next.Tenant, ClusterPermissions: next.ClusterPermissions,
-			IndexPermissions: next.IndexPermissions, TenantPermissions: next.TenantPermissions}
+			IndexPermissions: next.IndexPermissions, TenantPermissions: next.TenantPermissions,
+			NamespacePermissions: next.NamespacePermissions}
 		r.Source, r.Updated = control.SourceAPI, now
 		st.roles[name] = r
 	}
