@@ -545,3 +545,62 @@ func TestSecretsWithoutKey(t *testing.T) {
 		})
 	}
 }
+
+// TestNamespacePermissions checks namespace-scoped NAMESPACE and SECRET
+// permissions: listings show what the caller may read, the dot boundary
+// holds, and reading is not writing.
+func TestNamespacePermissions(t *testing.T) {
+	e := nsEnv(t, nsKey(t))
+	su, dave := superTok(t), daveTok(t)
+	mia, rita, nora := testserver.Token(t, "mia"), testserver.Token(t, "rita"), testserver.Token(t, "nora")
+	for _, id := range []string{"company", "company.marketing", "company.marketing.emea", "companyx"} {
+		mustStatus(t, e.s.Do(t, "POST", "/api/v1/t-a/namespaces", dave, "", map[string]any{"id": id}), 200)
+	}
+	mustStatus(t, e.s.Do(t, "PUT", "/api/v1/t-a/namespaces/company/secrets/SHARED", dave, "", map[string]any{"value": secretValues[0]}), 200)
+	roles := []struct{ name, body, users string }{
+		{"nsreader@t-a", `{"tenant":"t-a","namespace_permissions":[{"namespaces":["company.marketing"],"permissions":{"NAMESPACE":["read","update"],"SECRET":["read"]}}]}`, `{"users":["mia"]}`},
+		{"nsdeleter@t-a", `{"tenant":"t-a","namespace_permissions":[{"namespaces":["companyx"],"permissions":{"NAMESPACE":["create","read","delete"],"SECRET":["create"]}}]}`, `{"users":["nora"]}`},
+		{"reader@t-a", `{"tenant":"t-a","tenant_permissions":[{"tenant_patterns":["t-a"],"allowed_actions":["kibana_all_read"]}]}`, `{"users":["rita"]}`},
+	}
+	for _, r := range roles {
+		mustStatus(t, e.s.Do(t, "PUT", securityAPI+"/roles/"+r.name, su, "", r.body), 201)
+		mustStatus(t, e.s.Do(t, "PUT", securityAPI+"/rolesmapping/"+r.name, su, "", r.users), 201)
+	}
+	base := "/api/v1/t-a/namespaces"
+	for _, c := range []struct {
+		name, tok, method, path string
+		body                    any
+		want                    int
+	}{
+		{"grant reads its namespace", mia, "GET", "/company.marketing", nil, 200},
+		{"grant covers children", mia, "GET", "/company.marketing.emea/variables", nil, 200},
+		{"grant updates", mia, "PUT", "/company.marketing/variables", `{"a":1}`, 200},
+		{"grant not the parent", mia, "GET", "/company", nil, 403},
+		{"grant dot boundary", mia, "GET", "/companyx", nil, 403},
+		{"grant no create", mia, "POST", "", `{"id":"company.marketing.new"}`, 403},
+		{"grant no delete", mia, "DELETE", "/company.marketing.emea", nil, 403},
+		{"grant lists secrets", mia, "GET", "/company.marketing/secrets", nil, 200},
+		{"grant no secret write", mia, "PUT", "/company.marketing/secrets/X", map[string]any{"value": "v"}, 403},
+		{"grant not the parent's secrets", mia, "GET", "/company/secrets", nil, 403},
+		{"grant only in its tenant", mia, "GET", "/api/v1/t-b/namespaces/company.marketing", nil, 403},
+		{"reader reads", rita, "GET", "/company/secrets", nil, 200},
+		{"reader cannot write", rita, "PUT", "/company/variables", `{"a":1}`, 403},
+		{"reader cannot put secrets", rita, "PUT", "/company/secrets/X", map[string]any{"value": "v"}, 403},
+		{"reader cannot delete", rita, "DELETE", "/company", nil, 403},
+		{"secret create is not update", nora, "PUT", "/companyx/secrets/X", map[string]any{"value": "v"}, 200},
+		{"secret create is not update (again)", nora, "PUT", "/companyx/secrets/X", map[string]any{"value": "w"}, 403},
+		{"deleting own secrets needs SECRET delete", nora, "DELETE", "/companyx", nil, 403},
+		{"deleter creates", nora, "POST", "", `{"id":"companyx.sub"}`, 200},
+		{"deleter deletes a namespace without secrets", nora, "DELETE", "/companyx.sub", nil, 204},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := base + c.path
+			if strings.HasPrefix(c.path, "/api/") {
+				path = c.path
+			}
+			mustStatus(t, e.s.Do(t, c.method, path, c.tok, "", c.body), c.want)
+		})
+	}
+	nsWant(t, nsList(t, e.s.Do(t, "GET", base, mia, "", nil)), []string{"company.marketing", "company.marketing.emea"})
+	nsWant(t, nsList(t, e.s.Do(t, "GET", base, rita, "", nil)), []string{"company", "company.marketing", "company.marketing.emea", "companyx"})
+}
