@@ -604,3 +604,45 @@ func TestNamespacePermissions(t *testing.T) {
 	nsWant(t, nsList(t, e.s.Do(t, "GET", base, mia, "", nil)), []string{"company.marketing", "company.marketing.emea"})
 	nsWant(t, nsList(t, e.s.Do(t, "GET", base, rita, "", nil)), []string{"company", "company.marketing", "company.marketing.emea", "companyx"})
 }
+
+// TestNamespacesInFlowRuns runs a flow of company.marketing that logs
+// namespace variables and a secret set through the namespaces API: the
+// log shows the inherited variables, the level the forced plugin default
+// of company imposes over company.marketing's, and the secret masked.
+func TestNamespacesInFlowRuns(t *testing.T) {
+	e := nsEnv(t, nsKey(t))
+	dave := daveTok(t)
+	ns := func(method, path string, body any, headers ...string) {
+		t.Helper()
+		mustStatus(t, e.s.Do(t, method, "/api/v1/t-a/namespaces"+path, dave, "", body, headers...), 200)
+	}
+	ns("POST", "", `{"id":"company"}`)
+	ns("POST", "", `{"id":"company.marketing"}`)
+	ns("PUT", "/company/variables", "region: us\naws:\n  tags:\n    team: it\n    cost: c1\n", "Content-Type", "application/x-yaml")
+	ns("PUT", "/company.marketing/variables", `{"region":"eu","aws":{"tags":{"team":"mkt"}}}`)
+	ns("PUT", "/company/plugin-defaults", `[{"type":"io.kestra.plugin.core.log","forced":true,"values":{"level":"WARN"}}]`)
+	ns("PUT", "/company.marketing/plugin-defaults", `[{"type":"io.kestra.plugin.core.log.Log","values":{"level":"DEBUG"}}]`)
+	ns("PUT", "/company/secrets/DB_PASSWORD", map[string]any{"value": secretValues[0]})
+
+	flow := "id: hello_world\nnamespace: company.marketing\ntasks:\n  - id: log_task\n    type: io.kestra.plugin.core.log.Log\n" +
+		"    message: \"hi from {{ flow.namespace }} region={{ namespace.region }} team={{ namespace.aws.tags.team }} cost={{ namespace.aws.tags.cost }} pw={{ secret('DB_PASSWORD') }}\"\n"
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/t-a/flows", dave, "", flow, "Content-Type", "application/x-yaml"), 200)
+	r := e.s.Do(t, "POST", "/api/v1/t-a/executions/company.marketing/hello_world?wait=true", dave, "", nil)
+	mustStatus(t, r, 200)
+	x := r.JSON(t)
+	if st := x["state"].(map[string]any)["current"]; st != "SUCCESS" {
+		t.Fatalf("execution ended %v: %s", st, r.Body)
+	}
+	r = e.s.Do(t, "GET", "/api/v1/t-a/logs/"+x["id"].(string), dave, "", nil)
+	mustStatus(t, r, 200)
+	noSecretIn(t, "the logs", r.Body)
+	var logs []struct{ Level, Message string }
+	if err := json.Unmarshal(r.Body, &logs); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range logs {
+		got = append(got, l.Level+" "+l.Message)
+	}
+	nsWant(t, got, []string{"WARN hi from company.marketing region=eu team=mkt cost=c1 pw=******"})
+}
