@@ -3,6 +3,7 @@ GO       ?= go
 BIN      := bin/tenantgate
 CONFIG   := config/tenantgate.yml
 KEY      := data/jwt-hmac.key
+SECRETS  := data/secrets.key
 PKGS     := ./...
 
 .PHONY: all ui build run test test-short bench vet fmt clean
@@ -24,7 +25,12 @@ $(KEY):
 	@mkdir -p data
 	@$(BIN) keygen --out $(KEY) >/dev/null
 
-run: build $(KEY)
+# The key that encrypts namespace secrets (secrets.encryption_key).
+$(SECRETS):
+	@mkdir -p data
+	@$(BIN) keygen --out $(SECRETS) >/dev/null
+
+run: build $(KEY) $(SECRETS)
 	@echo "tenantgate on http://127.0.0.1:5601 (data in ./data, config $(CONFIG))"
 	@echo "In another shell, mint a token and call the API:"
 	@echo '  TOKEN=$$($(BIN) token --config $(CONFIG) --sub alice --roles analyst --ttl 1h)'

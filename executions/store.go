@@ -89,8 +89,12 @@ func LogMapping() *index.Mapping {
 		"taskRunId":   kw(),
 		"timestamp":   {Type: index.TypeDate},
 		"level":       kw(),
-		"message":     {Type: index.TypeText},
-		"order":       {Type: index.TypeLong},
+		// message.words splits on every non-letter ("simple"), so that
+		// "marketing" finds "hi from company.marketing", which the
+		// standard analyzer keeps as one word, as Kestra's log search
+		// finds a part of a message.
+		"message": {Type: index.TypeText, Fields: map[string]*index.Property{"words": {Type: index.TypeText, Analyzer: "simple"}}},
+		"order":   {Type: index.TypeLong},
 	}}
 }
 
@@ -726,7 +730,7 @@ func (q *LogQuery) filter() (json.RawMessage, error) {
 		filter = append(filter, dateRange("timestamp", q.StartDate, q.EndDate))
 	}
 	if strings.TrimSpace(q.Q) != "" {
-		must = append(must, fullText(q.Q, "message", "namespace.text", "flowId.text"))
+		must = append(must, fullText(q.Q, "message", "message.words", "namespace.text", "flowId.text"))
 	}
 	b := map[string]any{"filter": filter}
 	if must != nil {

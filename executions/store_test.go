@@ -350,6 +350,7 @@ func TestStoreLogs(t *testing.T) {
 		{"min level", executions.LogQuery{MinLevel: executions.LevelInfo}, []string{"hi from company.marketing", "disk almost full", "boom happened", "hi from company"}, 4},
 		{"q", executions.LogQuery{Q: "hi"}, []string{"hi from company.marketing", "hi from company"}, 2},
 		{"q two words", executions.LogQuery{Q: "disk full"}, []string{"disk almost full"}, 1},
+		{"q part of a dotted word", executions.LogQuery{Q: "marketing"}, []string{"hi from company.marketing"}, 1},
 		{"namespace boundary", executions.LogQuery{Namespace: "company.marketing"}, []string{"starting up", "hi from company.marketing", "disk almost full", "boom happened"}, 4},
 		{"flow", executions.LogQuery{FlowID: "other"}, []string{"hi from company", "tiny detail"}, 2},
 		{"execution", executions.LogQuery{ExecutionID: b.ID, MinLevel: executions.LevelError}, []string{}, 0},
