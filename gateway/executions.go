@@ -41,6 +41,8 @@ func (s *Server) executionRoutes() {
 	s.kestra(fiber.MethodPost, "/executions/purge", policy.ResExecution, policy.VerbDelete, s.handlePurgeExecutions)
 	s.kestra(fiber.MethodPost, "/executions/"+namespaceParam+"/:flowId", policy.ResExecution, policy.VerbCreate, s.handleCreateExecution)
 	s.kestra(fiber.MethodPost, "/executions/:id/kill", policy.ResExecution, policy.VerbKill, s.handleKillExecution)
+	// Kestra's own method for a kill is DELETE.
+	s.kestra(fiber.MethodDelete, "/executions/:id/kill", policy.ResExecution, policy.VerbKill, s.handleKillExecution)
 	s.kestra(fiber.MethodGet, "/executions/:id", policy.ResExecution, policy.VerbRead, s.handleGetExecution)
 	s.kestra(fiber.MethodDelete, "/executions/:id", policy.ResExecution, policy.VerbDelete, s.handleDeleteExecution)
 	s.kestra(fiber.MethodGet, "/logs/search", policy.ResLog, policy.VerbRead, s.handleSearchLogs)
@@ -245,10 +247,13 @@ func (s *Server) handleGetExecution(c *fiber.Ctx) error {
 	return c.JSON(e)
 }
 
-// handleKillExecution answers POST /executions/{id}/kill: 202 with the
+// handleKillExecution answers POST (and Kestra's DELETE)
+// /executions/{id}/kill: 202 with the
 // execution on its way to KILLED, 409 when it has already ended.
 func (s *Server) handleKillExecution(c *fiber.Ctx) error {
-	if err := checkParams(c); err != nil {
+	// isOnKillCascade is Kestra's (kill subflow executions too); there
+	// are no subflows here, so it changes nothing.
+	if err := checkParams(c, "isOnKillCascade"); err != nil {
 		return err
 	}
 	e, err := s.readExecution(c, policy.VerbKill)
