@@ -191,3 +191,57 @@ func TestReviewIsolationMatrix(t *testing.T) {
 		check(t)
 	})
 }
+
+// TestReviewSecretMaskedEverywhere: a secret a flow reads with secret()
+// is ****** in a Return's output, in the execution response, in its
+// logs (also when a filter fails on it) and in the audit trail. Masking
+// replaces the value itself, as Kestra's does: a transformed value
+// (upper, base64, a slice) is not recognised.
+func TestReviewSecretMaskedEverywhere(t *testing.T) {
+	e := nsEnv(t, nsKey(t))
+	dave := daveTok(t)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/t-a/namespaces", dave, "", map[string]any{"id": "company"}), 200)
+	mustStatus(t, e.s.Do(t, "PUT", "/api/v1/t-a/namespaces/company/secrets/DB", dave, "", map[string]any{"value": secretValues[1]}), 200)
+	flow := `id: leak
+namespace: company.marketing
+tasks:
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "pw={{ secret('DB') }}"
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "again {{ outputs.ret.value }} and {{ secret('DB') | upper }} {{ secret('DB') }}"
+`
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/t-a/flows", dave, "", flow, "Content-Type", "application/x-yaml"), 200)
+	r := e.s.Do(t, "POST", "/api/v1/t-a/executions/company.marketing/leak?wait=true", dave, "", nil)
+	mustStatus(t, r, 200)
+	noSecretIn(t, "the execution", r.Body)
+	x := execution(t, r)
+	if x.State.Current != executions.StateSuccess || x.TaskRunList[0].Outputs["value"] != "pw=******" {
+		t.Fatalf("execution %s", r.Body)
+	}
+	r = e.s.Do(t, "GET", "/api/v1/t-a/logs/"+x.ID, dave, "", nil)
+	mustStatus(t, r, 200)
+	noSecretIn(t, "the logs", r.Body)
+	if got := field(jsonList(t, r), "message"); len(got) != 1 || !strings.HasPrefix(got[0], "again pw=****** and ") || !strings.HasSuffix(got[0], " ******") {
+		t.Fatalf("logs %q", got)
+	}
+
+	bad := strings.NewReplacer("id: leak", "id: leak2", "| upper", "| nonesuch").Replace(flow)
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/t-a/flows", dave, "", bad, "Content-Type", "application/x-yaml"), 200)
+	r = e.s.Do(t, "POST", "/api/v1/t-a/executions/company.marketing/leak2?wait=true", dave, "", nil)
+	mustStatus(t, r, 200)
+	noSecretIn(t, "the failed execution", r.Body)
+	if x = execution(t, r); x.State.Current != executions.StateFailed {
+		t.Fatalf("execution %s", r.Body)
+	}
+	r = e.s.Do(t, "GET", "/api/v1/t-a/logs/"+x.ID+"?minLevel=ERROR", dave, "", nil)
+	mustStatus(t, r, 200)
+	noSecretIn(t, "the failed run's logs", r.Body)
+	if len(jsonList(t, r)) == 0 {
+		t.Fatalf("no error logged: %s", r.Body)
+	}
+	r = e.s.Do(t, "GET", "/api/v1/audit?size=500", superTok(t), "", nil)
+	mustStatus(t, r, 200)
+	noSecretIn(t, "the audit trail", r.Body)
+}
