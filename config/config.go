@@ -31,6 +31,7 @@ type Config struct {
 	Tenants      Tenants      `yaml:"tenants"`
 	Audit        Audit        `yaml:"audit"`
 	Secrets      Secrets      `yaml:"secrets"`
+	Snapshot     Snapshot     `yaml:"snapshot"`
 }
 
 // Secrets configures the encryption of namespace secrets at rest.
@@ -209,6 +210,9 @@ func Load(path string, environ []string) (Config, error) {
 	if err := applyEnv(&cfg, environ); err != nil {
 		return cfg, err
 	}
+	if err := cfg.Snapshot.resolve(path); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -305,6 +309,7 @@ func (c *Config) Validate() error {
 			bad("secrets.encryption_key", "%v", err)
 		}
 	}
+	errs = append(errs, c.Snapshot.validate(c.DataDir)...)
 	for key, d := range map[string]time.Duration{
 		"server.read_timeout": c.Server.ReadTimeout, "server.write_timeout": c.Server.WriteTimeout,
 		"server.idle_timeout": c.Server.IdleTimeout, "server.shutdown_timeout": c.Server.ShutdownTimeout,

@@ -92,6 +92,20 @@ func setFromString(v reflect.Value, raw string) error {
 			}
 		}
 		v.Set(reflect.ValueOf(items))
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String && v.Type().Elem().Kind() == reflect.String:
+		// name=value pairs separated by commas: "local=/backups,nas=/mnt/nas".
+		m := reflect.MakeMap(v.Type())
+		for _, kv := range strings.Split(raw, ",") {
+			if kv = strings.TrimSpace(kv); kv == "" {
+				continue
+			}
+			k, val, ok := strings.Cut(kv, "=")
+			if !ok || strings.TrimSpace(k) == "" {
+				return fmt.Errorf("not name=value pairs separated by commas: %q", raw)
+			}
+			m.SetMapIndex(reflect.ValueOf(strings.TrimSpace(k)), reflect.ValueOf(strings.TrimSpace(val)))
+		}
+		v.Set(m)
 	default:
 		return fmt.Errorf("unsupported type %s", v.Type())
 	}

@@ -1,0 +1,85 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSnapshotRepositoriesResolve(t *testing.T) {
+	p := writeFile(t, `
+auth:
+  jwt:
+    signing_keys: ["base64:c2VjcmV0"]
+snapshot:
+  repositories:
+    local: ./backups
+    nas: /mnt/nas/tenantgate
+`)
+	cfg, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(filepath.Dir(p), "backups"); cfg.Snapshot.Repositories["local"] != want {
+		t.Fatalf("local = %q, want %q (relative to the config file)", cfg.Snapshot.Repositories["local"], want)
+	}
+	if dir, ok := cfg.Snapshot.Repository("nas"); !ok || dir != "/mnt/nas/tenantgate" {
+		t.Fatalf("nas = %q %v", dir, ok)
+	}
+	if _, ok := cfg.Snapshot.Repository("other"); ok {
+		t.Fatal("an undeclared repository was found")
+	}
+	if got := strings.Join(cfg.Snapshot.RepositoryNames(), ","); got != "local,nas" {
+		t.Fatalf("names = %q", got)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+
+	// The environment replaces the map; its relative directories are
+	// relative to the file too.
+	cfg, err = Load(p, []string{"TENANTGATE_SNAPSHOT_REPOSITORIES=a=/x/a, b=rel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Snapshot.Repositories) != 2 || cfg.Snapshot.Repositories["a"] != "/x/a" ||
+		cfg.Snapshot.Repositories["b"] != filepath.Join(filepath.Dir(p), "rel") {
+		t.Fatalf("from the environment: %v", cfg.Snapshot.Repositories)
+	}
+	if _, err := Load(p, []string{"TENANTGATE_SNAPSHOT_REPOSITORIES=nonsense"}); err == nil || !strings.Contains(err.Error(), "snapshot.repositories") {
+		t.Fatalf("a malformed variable: %v", err)
+	}
+}
+
+func TestSnapshotRepositoriesValidate(t *testing.T) {
+	cases := map[string]struct {
+		repos map[string]string
+		want  string
+	}{
+		"underscore name": {map[string]string{"_all": "/b"}, `the name "_all"`},
+		"slash in name":   {map[string]string{"a/b": "/b"}, `the name "a/b"`},
+		"empty dir":       {map[string]string{"local": " "}, "snapshot.repositories.local: the directory must not be empty"},
+		"relative dir":    {map[string]string{"local": "rel"}, "snapshot.repositories.local: \"rel\" must be an absolute directory"},
+		"data dir":        {map[string]string{"local": "/srv/data"}, "inside data_dir"},
+		"in data dir":     {map[string]string{"local": "/srv/data/snaps"}, "inside data_dir"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := Default()
+			cfg.Auth.JWT.SigningKeys = []string{"base64:c2VjcmV0"}
+			cfg.DataDir = "/srv/data"
+			cfg.Snapshot.Repositories = c.repos
+			err := cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Validate() = %v, want %q", err, c.want)
+			}
+		})
+	}
+	cfg := Default()
+	cfg.Auth.JWT.SigningKeys = []string{"base64:c2VjcmV0"}
+	cfg.DataDir = "/srv/data"
+	cfg.Snapshot.Repositories = map[string]string{"beside": "/srv/data-snapshots", "x.y-z_1": "/srv/b"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("a sibling of data_dir and a dotted name: %v", err)
+	}
+}
