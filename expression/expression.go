@@ -43,7 +43,17 @@ const rootID = "/expression"
 // allowed are the control structures templates may use: every one of
 // Jinja's except those that load other templates (include, import,
 // from, extends) and trans.
-var allowed = []string{"autoescape", "block", "filter", "for", "if", "macro", "raw", "set", "with", "do", "break", "continue", "call"}
+// macro and call are left out too: a macro that calls itself recurses
+// until the stack overflows, which no recover catches.
+var allowed = []string{"autoescape", "block", "filter", "for", "if", "raw", "set", "with", "do", "break", "continue"}
+
+// filterNames are gonja's filters templates may use, each wrapped by
+// boundFilter; a filter not listed here is not available.
+var filterNames = []string{"abs", "attr", "batch", "capitalize", "center", "default", "d", "dictsort", "e", "escape",
+	"filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int", "join", "items", "last",
+	"length", "count", "list", "lower", "map", "max", "min", "pprint", "random", "rejectattr", "reject", "replace",
+	"reverse", "round", "safe", "selectattr", "select", "slice", "sort", "string", "striptags", "sum", "title",
+	"tojson", "trim", "truncate", "unique", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr"}
 
 // environment is built once; renders never change it (functions and
 // variables go in each render's own context).
@@ -56,13 +66,17 @@ func newEnvironment() *exec.Environment {
 			cs[name] = p
 		}
 	}
-	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
-	// Kestra's JSON filters.
-	for _, name := range []string{"toJson", "json"} {
-		if err := filters.Register(name, filterJSON); err != nil {
-			panic(err)
+	fs := map[string]exec.FilterFunction{}
+	for _, name := range filterNames {
+		if f, ok := builtins.Filters.Get(name); ok {
+			fs[name] = boundFilter(name, f)
 		}
 	}
+	// Kestra's JSON filters.
+	for _, name := range []string{"toJson", "json"} {
+		fs[name] = boundFilter(name, filterJSON)
+	}
+	filters := exec.NewFilterSet(fs)
 	globals := exec.EmptyContext().Update(builtins.GlobalFunctions)
 	// gonja's range returns a channel fed by a goroutine that leaks when a
 	// loop breaks early, and has no bound.
@@ -72,7 +86,7 @@ func newEnvironment() *exec.Environment {
 		Filters:           filters,
 		Tests:             builtins.Tests,
 		ControlStructures: exec.NewControlStructureSet(cs),
-		Methods:           builtins.Methods,
+		Methods:           boundMethods(builtins.Methods),
 	}
 }
 
@@ -127,13 +141,15 @@ type render struct {
 	// err is the first error a function returned: gonja keeps only its
 	// message, so it is kept here for errors.Is.
 	err error
+	// iterations counts loop iterations, shared with nested renders.
+	iterations *int
 }
 
 // Render renders template with vars (the top-level names: flow,
 // execution, inputs, vars, namespace, outputs, labels, ...) and the
 // functions of o. A string without "{{", "{%" or "{#" is returned as is.
 func Render(template string, vars map[string]any, o Options) (string, error) {
-	r := &render{vars: vars, opts: o}
+	r := &render{vars: vars, opts: o, iterations: new(int)}
 	return r.render(template)
 }
 
@@ -161,7 +177,10 @@ func (r *render) render(src string) (string, error) {
 		msg := strings.TrimPrefix(err.Error(), "failed to parse template '"+src+"': ")
 		return "", fmt.Errorf("%w: %s", ErrInvalid, msg)
 	}
-	data := make(map[string]any, len(r.vars)+len(r.opts.Funcs)+1)
+	if err := bound(tpl); err != nil {
+		return "", err
+	}
+	data := make(map[string]any, len(r.vars)+len(r.opts.Funcs)+5)
 	for k, v := range r.vars {
 		data[k] = v
 	}
@@ -169,6 +188,9 @@ func (r *render) render(src string) (string, error) {
 		data[name] = r.wrap(name, fn)
 	}
 	data["render"] = r.renderFunction
+	for name, fn := range boundFuncs(r.iterations) {
+		data[name] = fn
+	}
 	max := r.opts.MaxOutput
 	if max <= 0 {
 		max = DefaultMaxOutput
@@ -221,7 +243,7 @@ func (r *render) renderFunction(params *exec.VarArgs) (any, error) {
 	if !a.IsString() {
 		return a.Interface(), nil
 	}
-	nested := &render{vars: r.vars, opts: r.opts, depth: r.depth + 1}
+	nested := &render{vars: r.vars, opts: r.opts, depth: r.depth + 1, iterations: r.iterations}
 	out, err := nested.render(a.String())
 	if err != nil {
 		if r.err == nil {
