@@ -245,3 +245,35 @@ tasks:
 	mustStatus(t, r, 200)
 	noSecretIn(t, "the audit trail", r.Body)
 }
+
+// TestReviewFlowVariablesAreNotRecursive: as in Kestra since 0.14, a
+// flow variable holding an expression is plain text in {{ vars.x }} and
+// evaluated by render(); a variable the run cannot evaluate does not
+// fail tasks that do not render it.
+func TestReviewFlowVariablesAreNotRecursive(t *testing.T) {
+	e := startAdmin(t)
+	e.createTenant(t, "t-a")
+	dave := daveTok(t)
+	flow := `id: rec
+namespace: company.marketing
+variables:
+  who: "{{ flow.id }}"
+  later: "{{ trigger.date }}"
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "raw={{ vars.who }} rendered={{ render(vars.who) }}"
+`
+	mustStatus(t, e.s.Do(t, "POST", "/api/v1/t-a/flows", dave, "", flow, "Content-Type", "application/x-yaml"), 200)
+	r := e.s.Do(t, "POST", "/api/v1/t-a/executions/company.marketing/rec?wait=true", dave, "", nil)
+	mustStatus(t, r, 200)
+	x := execution(t, r)
+	if x.State.Current != executions.StateSuccess {
+		t.Fatalf("execution %s", r.Body)
+	}
+	r = e.s.Do(t, "GET", "/api/v1/t-a/logs/"+x.ID, dave, "", nil)
+	mustStatus(t, r, 200)
+	if got := field(jsonList(t, r), "message"); strings.Join(got, "|") != "raw={{ flow.id }} rendered=rec" {
+		t.Fatalf("logs %q", got)
+	}
+}

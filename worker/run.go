@@ -408,18 +408,15 @@ func (r *Runner) context(ctx context.Context, st stores, m *secrets.Masker, f *f
 		"labels":    labels,
 		"task":      map[string]any{"id": t.ID, "type": t.Type},
 		"taskrun":   map[string]any{"id": trID},
+		// The flow's variables as written: like namespace variables, and
+		// as in Kestra since 0.14, an expression inside one is plain text
+		// until render() evaluates it.
+		"vars": map[string]any{},
 	}
-	vars = wholeNumbers(vars).(map[string]any)
 	if len(f.Variables) > 0 {
-		rendered, err := expression.RenderValue(f.Variables, vars, opts)
-		if err != nil {
-			return nil, opts, fmt.Errorf("flow variables: %w", err)
-		}
-		vars["vars"] = rendered
-	} else {
-		vars["vars"] = map[string]any{}
+		vars["vars"] = f.Variables
 	}
-	return vars, opts, nil
+	return wholeNumbers(vars).(map[string]any), opts, nil
 }
 
 // wholeNumbers returns v with whole float64 numbers (JSON's only kind,

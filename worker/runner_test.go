@@ -202,7 +202,7 @@ pluginDefaults:
 tasks:
   - id: first
     type: io.kestra.plugin.core.debug.Return
-    format: "{{ vars.greeting }} x{{ inputs.count + 1 }}"
+    format: "{{ render(vars.greeting) }} x{{ inputs.count + 1 }}"
   - id: second
     type: io.kestra.plugin.core.log.Log
     message:
