@@ -51,7 +51,7 @@ func Open(path string) (*Store, error) {
 				return fmt.Errorf("creating bucket %s: %w", b, err)
 			}
 		}
-		return nil
+		return ensureInstanceID(tx)
 	})
 	if err != nil {
 		db.Close()

@@ -1,0 +1,84 @@
+package snapshot
+
+import (
+	"time"
+
+	"github.com/tenantgate/tenantgate/control"
+)
+
+// FormatVersion is the version of the snapshot format this package writes
+// and reads.
+const FormatVersion = 1
+
+// ManifestName is the name of the manifest file inside a snapshot.
+const ManifestName = "manifest.json"
+
+// Manifest describes one snapshot. It is written last, and its Checksum
+// covers the rest of it.
+type Manifest struct {
+	FormatVersion int       `json:"format_version"`
+	ToolVersion   string    `json:"tool_version"`
+	Name          string    `json:"name"`
+	Created       time.Time `json:"created"`
+	// InstanceID is the persistent id of the data directory the snapshot
+	// was taken from (control.Store.InstanceID).
+	InstanceID string    `json:"instance_id"`
+	Selection  Selection `json:"selection"`
+	// Indices are sorted by physical name.
+	Indices []IndexEntry `json:"indices"`
+	// Control holds the tenant's control-plane records; set only for
+	// snapshots of one custom tenant.
+	Control *Control `json:"control,omitempty"`
+	// Checksum is "sha256:<hex>" of the manifest's JSON encoding with
+	// Checksum empty.
+	Checksum string `json:"checksum"`
+}
+
+// Selection is what a snapshot was asked to hold.
+type Selection struct {
+	// Pattern is the physical-name pattern (comma-separated, * as
+	// wildcard); "" means every index.
+	Pattern string `json:"pattern,omitempty"`
+	// Tenant is the custom tenant id, or "global"; "" means every tenant.
+	Tenant string `json:"tenant,omitempty"`
+}
+
+// IndexEntry is one index in a snapshot.
+type IndexEntry struct {
+	Physical string `json:"physical"`
+	// Owner is tenants.Ref.Owner() of the owning tenant ("global",
+	// "custom:<id>", "private:<user>").
+	Owner string `json:"owner"`
+	// Tenant is the custom tenant id ("" for the global and private
+	// tenants).
+	Tenant   string    `json:"tenant,omitempty"`
+	Logical  string    `json:"logical"`
+	Created  time.Time `json:"created"`
+	DocCount uint64    `json:"doc_count"`
+	// SampleID is the id of one document, found again by the canary
+	// query after a restore ("" for an empty index).
+	SampleID string `json:"sample_id,omitempty"`
+	// Secrets counts the sealed namespace secrets in a .namespaces index.
+	Secrets int `json:"secrets,omitempty"`
+	// Size is the sum of the files' sizes.
+	Size  int64       `json:"size"`
+	Files []FileEntry `json:"files"`
+}
+
+// FileEntry is one file of an index, by its path relative to the index's
+// directory (slash-separated).
+type FileEntry struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Control is a tenant's control-plane records in a snapshot: the tenant
+// and the roles and role mappings that name it. Namespaces, their
+// variables, plugin defaults and secrets (only as ciphertext) live in the
+// tenant's .namespaces index and travel with the indices.
+type Control struct {
+	Tenant   control.Tenant        `json:"tenant"`
+	Roles    []control.Role        `json:"roles,omitempty"`
+	Mappings []control.RoleMapping `json:"mappings,omitempty"`
+}
