@@ -324,11 +324,14 @@ func TestNamespaceSecrets(t *testing.T) {
 	}{
 		{"no value", "/company/secrets/X", map[string]any{"description": "d"}, 400},
 		{"empty value", "/company/secrets/X", map[string]any{"value": ""}, 400},
-		{"bad key", "/company/secrets/a%20b", map[string]any{"value": "v"}, 400},
-		{"key differs", "/company/secrets/X", map[string]any{"key": "Y", "value": "v"}, 400},
-		{"kestra form without key", "/company/secrets", map[string]any{"value": "v"}, 400},
-		{"unknown field", "/company/secrets/X", map[string]any{"value": "v", "colour": "red"}, 400},
-		{"placeholder namespace", "/company.sales/secrets/X", map[string]any{"value": "v"}, 404},
+		// A value shorter than secrets.MinMaskLen would not be masked in
+		// logs and outputs, so it is refused.
+		{"value too short to mask", "/company/secrets/X", map[string]any{"value": "abc"}, 400},
+		{"bad key", "/company/secrets/a%20b", map[string]any{"value": "v-secret"}, 400},
+		{"key differs", "/company/secrets/X", map[string]any{"key": "Y", "value": "v-secret"}, 400},
+		{"kestra form without key", "/company/secrets", map[string]any{"value": "v-secret"}, 400},
+		{"unknown field", "/company/secrets/X", map[string]any{"value": "v-secret", "colour": "red"}, 400},
+		{"placeholder namespace", "/company.sales/secrets/X", map[string]any{"value": "v-secret"}, 404},
 	} {
 		t.Run(c.name, func(t *testing.T) { mustStatus(t, do("t-a", "PUT", c.path, c.body), c.want) })
 	}
@@ -537,7 +540,7 @@ func TestSecretsWithoutKey(t *testing.T) {
 		{"DELETE", "/company/secrets/TOKEN"},
 	} {
 		t.Run(c.method, func(t *testing.T) {
-			r := e.s.Do(t, c.method, "/api/v1/t-a/namespaces"+c.path, dave, "", map[string]any{"value": "v"})
+			r := e.s.Do(t, c.method, "/api/v1/t-a/namespaces"+c.path, dave, "", map[string]any{"value": "v-secret"})
 			mustStatus(t, r, 503)
 			if !strings.Contains(string(r.Body), "secrets.encryption_key") {
 				t.Fatalf("503 does not name the key: %s", r.Body)
@@ -580,14 +583,14 @@ func TestNamespacePermissions(t *testing.T) {
 		{"grant no create", mia, "POST", "", `{"id":"company.marketing.new"}`, 403},
 		{"grant no delete", mia, "DELETE", "/company.marketing.emea", nil, 403},
 		{"grant lists secrets", mia, "GET", "/company.marketing/secrets", nil, 200},
-		{"grant no secret write", mia, "PUT", "/company.marketing/secrets/X", map[string]any{"value": "v"}, 403},
+		{"grant no secret write", mia, "PUT", "/company.marketing/secrets/X", map[string]any{"value": "v-secret"}, 403},
 		{"grant not the parent's secrets", mia, "GET", "/company/secrets", nil, 403},
 		{"grant only in its tenant", mia, "GET", "/api/v1/t-b/namespaces/company.marketing", nil, 403},
 		{"reader reads", rita, "GET", "/company/secrets", nil, 200},
 		{"reader cannot write", rita, "PUT", "/company/variables", `{"a":1}`, 403},
-		{"reader cannot put secrets", rita, "PUT", "/company/secrets/X", map[string]any{"value": "v"}, 403},
+		{"reader cannot put secrets", rita, "PUT", "/company/secrets/X", map[string]any{"value": "v-secret"}, 403},
 		{"reader cannot delete", rita, "DELETE", "/company", nil, 403},
-		{"secret create is not update", nora, "PUT", "/companyx/secrets/X", map[string]any{"value": "v"}, 200},
+		{"secret create is not update", nora, "PUT", "/companyx/secrets/X", map[string]any{"value": "v-secret"}, 200},
 		{"secret create is not update (again)", nora, "PUT", "/companyx/secrets/X", map[string]any{"value": "w"}, 403},
 		{"deleting own secrets needs SECRET delete", nora, "DELETE", "/companyx", nil, 403},
 		{"deleter creates", nora, "POST", "", `{"id":"companyx.sub"}`, 200},

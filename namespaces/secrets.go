@@ -21,7 +21,8 @@ type SecretInfo struct {
 }
 
 // PutSecret creates or replaces the secret key of namespace ns, which
-// must exist. Only the ciphertext of value is stored. A store without an
+// must exist. Only the ciphertext of value is stored; a value shorter
+// than secrets.MinMaskLen (which no Masker hides) is ErrInvalid. A store without an
 // encryption key returns ErrNoKey.
 func (s *Store) PutSecret(ctx context.Context, ns, key, value, description string) (*SecretInfo, error) {
 	if s.key.IsZero() {
@@ -35,6 +36,10 @@ func (s *Store) PutSecret(ctx context.Context, ns, key, value, description strin
 	}
 	if _, err := s.Get(ctx, ns); err != nil {
 		return nil, err
+	}
+	if len(value) < secrets.MinMaskLen {
+		// Shorter values are not masked in logs and outputs.
+		return nil, fmt.Errorf("%w: a secret value must be at least %d bytes long", ErrInvalid, secrets.MinMaskLen)
 	}
 	sealed, err := s.key.Seal([]byte(value), secrets.AAD(s.tenant, ns, key))
 	if err != nil {

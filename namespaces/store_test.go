@@ -102,7 +102,7 @@ func TestCRUD(t *testing.T) {
 		t.Fatalf("List = %+v", list)
 	}
 
-	must(s.PutSecret(ctx, "company", "TOKEN", "v", ""))(t)
+	must(s.PutSecret(ctx, "company", "TOKEN", "v-secret", ""))(t)
 	if err := s.Delete(ctx, "company"); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestIDsRefused(t *testing.T) {
 	must(s.Create(ctx, "0a._-z", ""))(t)
 	for _, key := range []string{"", "a|b", "a b", ".x", strings.Repeat("K", 256)} {
 		t.Run("secret "+key, func(t *testing.T) {
-			_, err := s.PutSecret(ctx, "0a._-z", key, "v", "")
+			_, err := s.PutSecret(ctx, "0a._-z", key, "v-secret", "")
 			wantErr(t, err, namespaces.ErrInvalid)
 		})
 	}
@@ -196,13 +196,13 @@ func TestSecretsEncrypted(t *testing.T) {
 
 	// Without a key, secrets are refused.
 	keyless := newStore(t, svc, "acme", secrets.Key{})
-	_, err = keyless.PutSecret(ctx, "company", "X", "v", "")
+	_, err = keyless.PutSecret(ctx, "company", "X", "v-secret", "")
 	wantErr(t, err, namespaces.ErrNoKey)
 	_, err = keyless.SecretValue(ctx, "company", "DB_PASSWORD")
 	wantErr(t, err, namespaces.ErrNoKey)
 
 	// A secret needs its namespace; deleting one works once.
-	_, err = s.PutSecret(ctx, "nowhere", "X", "v", "")
+	_, err = s.PutSecret(ctx, "nowhere", "X", "v-secret", "")
 	wantErr(t, err, namespaces.ErrNotFound)
 	if err := s.DeleteSecret(ctx, "company", "DB_PASSWORD"); err != nil {
 		t.Fatal(err)
@@ -420,7 +420,7 @@ func TestSecretInfo(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t, openIndices(t), "acme", newKey(t))
 	must(s.Create(ctx, "company", ""))(t)
-	must(s.PutSecret(ctx, "company", "TOKEN", "v", "the token"))(t)
+	must(s.PutSecret(ctx, "company", "TOKEN", "v-secret", "the token"))(t)
 	info := must(s.Secret(ctx, "company", "TOKEN"))(t)
 	if info.Key != "TOKEN" || info.Namespace != "company" || info.Description != "the token" {
 		t.Fatalf("Secret = %+v", info)
