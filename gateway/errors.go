@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,6 +21,7 @@ import (
 	"github.com/tenantgate/tenantgate/flows"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/namespaces"
+	"github.com/tenantgate/tenantgate/snapshot"
 	"github.com/tenantgate/tenantgate/tenants"
 	"github.com/tenantgate/tenantgate/worker"
 )
@@ -184,6 +186,19 @@ func classify(err error) (status int, typ, reason, idx string) {
 	case errors.Is(err, executions.ErrTransition), errors.Is(err, executions.ErrTerminal),
 		errors.Is(err, executions.ErrConflict), errors.Is(err, worker.ErrDisabled), errors.Is(err, worker.ErrConflict):
 		return fiber.StatusConflict, "illegal_state_exception", err.Error(), ""
+	case errors.Is(err, snapshot.ErrNotFound):
+		return fiber.StatusNotFound, "resource_not_found_exception", err.Error(), ""
+	case errors.Is(err, snapshot.ErrExists):
+		return fiber.StatusConflict, "resource_already_exists_exception", err.Error(), ""
+	case errors.Is(err, snapshot.ErrInvalid):
+		return fiber.StatusBadRequest, "illegal_argument_exception", err.Error(), ""
+	case errors.Is(err, snapshot.ErrCorrupt), errors.Is(err, snapshot.ErrFormat), errors.Is(err, snapshot.ErrVerify):
+		// The request is sound; the snapshot is not what its manifest says.
+		return fiber.StatusUnprocessableEntity, "snapshot_exception", err.Error(), ""
+	case errors.Is(err, snapshot.ErrNoKey):
+		return fiber.StatusServiceUnavailable, "unavailable_exception", err.Error(), ""
+	case errors.Is(err, syscall.ENOSPC):
+		return fiber.StatusInsufficientStorage, "insufficient_storage_exception", "no space left on the device", ""
 	case errors.Is(err, worker.ErrClosed):
 		return fiber.StatusServiceUnavailable, "unavailable_exception", "the server is shutting down", ""
 	case errors.As(err, &fe):

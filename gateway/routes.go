@@ -74,6 +74,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.namespaceRoutes()
 	s.executionRoutes()
 	s.workerRoutes()
+	s.snapshotRoutes(app)
 
 	read := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Read), h) }
 	write := func(method, path string, h fiber.Handler) { app.Add(method, path, s.authorize(policy.Write), h) }

@@ -17,6 +17,7 @@ import (
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/policy"
 	"github.com/tenantgate/tenantgate/secrets"
+	"github.com/tenantgate/tenantgate/snapshot"
 	"github.com/tenantgate/tenantgate/tenants"
 	"github.com/tenantgate/tenantgate/worker"
 )
@@ -70,6 +71,9 @@ type Deps struct {
 	// Runner creates, runs and kills executions and serves the worker
 	// API; nil makes those routes answer 503.
 	Runner *worker.Runner
+	// Snapshots is what the snapshot API (/_snapshot) reads and restores
+	// into; nil makes those routes answer 503.
+	Snapshots *snapshot.Instance
 }
 
 // Server is the HTTP gateway.
@@ -90,6 +94,8 @@ type Server struct {
 	clock      func() time.Time
 	// runner is Deps.Runner.
 	runner *worker.Runner
+	// snapshots is Deps.Snapshots.
+	snapshots *snapshot.Instance
 }
 
 // New builds the gateway and its routes.
@@ -106,7 +112,7 @@ func New(d Deps) (*Server, error) {
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: d.Config, auth: d.Auth, policy: d.Policy, resolver: d.Resolver, index: d.Index, admin: d.Admin, trail: d.Trail, signIns: d.SignIns, log: log, metrics: newMetrics(reg),
-		secretsKey: d.SecretsKey, clock: d.Clock, runner: d.Runner}
+		secretsKey: d.SecretsKey, clock: d.Clock, runner: d.Runner, snapshots: d.Snapshots}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

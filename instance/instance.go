@@ -23,6 +23,7 @@ import (
 	"github.com/tenantgate/tenantgate/namespaces"
 	"github.com/tenantgate/tenantgate/policy"
 	"github.com/tenantgate/tenantgate/secrets"
+	"github.com/tenantgate/tenantgate/snapshot"
 	"github.com/tenantgate/tenantgate/tenants"
 	"github.com/tenantgate/tenantgate/worker"
 )
@@ -249,6 +250,7 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opt
 	inst.Gateway, err = gateway.New(gateway.Deps{
 		Config: cfg, Auth: verifier, Policy: engine, Resolver: resolver, Index: inst.Index, Logger: log,
 		Admin: inst.Admin, Trail: inst.Trail, SecretsKey: secretsKey, Clock: opts.Clock, Runner: inst.Runner,
+		Snapshots: &snapshot.Instance{Index: inst.Index, Store: inst.Store, Admin: inst.Admin, Key: secretsKey},
 		SignIns: auth.NewLimiter(auth.LimiterOptions{
 			UserLimit: cfg.Auth.Passwords.FailureLimit, IPLimit: cfg.Auth.Passwords.IPFailureLimit,
 			Window: cfg.Auth.Passwords.FailureWindow, Block: cfg.Auth.Passwords.BlockDuration, Clock: opts.Clock,
