@@ -1,6 +1,13 @@
 package snapshot
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tenantgate/tenantgate/control"
@@ -81,4 +88,77 @@ type Control struct {
 	Tenant   control.Tenant        `json:"tenant"`
 	Roles    []control.Role        `json:"roles,omitempty"`
 	Mappings []control.RoleMapping `json:"mappings,omitempty"`
+}
+
+// checksumKey is the last key of an encoded manifest.
+const checksumKey = `"checksum": "`
+
+// encodeManifest returns the manifest file: indented JSON whose
+// "checksum" is the SHA-256 of the same bytes with an empty checksum.
+func encodeManifest(m *Manifest) ([]byte, error) {
+	c := *m
+	c.Checksum = ""
+	body, err := json.MarshalIndent(&c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the manifest: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	m.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+	i := bytes.LastIndex(body, []byte(checksumKey+`"`))
+	if i < 0 {
+		return nil, fmt.Errorf("encoding the manifest: no checksum field")
+	}
+	at := i + len(checksumKey)
+	out := make([]byte, 0, len(body)+len(m.Checksum)+1)
+	out = append(append(append(out, body[:at]...), m.Checksum...), body[at:]...)
+	return append(out, '\n'), nil
+}
+
+// decodeManifest parses and checks a manifest file: a format version this
+// package reads (ErrFormat), then the checksum over the bytes as written
+// (ErrCorrupt), then the content.
+func decodeManifest(raw []byte) (*Manifest, error) {
+	var head struct {
+		FormatVersion *int `json:"format_version"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, fmt.Errorf("the manifest does not parse (%v): %w", err, ErrCorrupt)
+	}
+	switch {
+	case head.FormatVersion == nil:
+		return nil, fmt.Errorf("the manifest has no format_version: %w", ErrCorrupt)
+	case *head.FormatVersion != FormatVersion:
+		return nil, fmt.Errorf("snapshot format version %d, this tool reads version %d: %w", *head.FormatVersion, FormatVersion, ErrFormat)
+	}
+	i := bytes.LastIndex(raw, []byte(checksumKey))
+	if i < 0 {
+		return nil, fmt.Errorf("the manifest has no checksum: %w", ErrCorrupt)
+	}
+	at := i + len(checksumKey)
+	end := bytes.IndexByte(raw[at:], '"')
+	if end < 0 {
+		return nil, fmt.Errorf("the manifest's checksum does not parse: %w", ErrCorrupt)
+	}
+	stored := string(raw[at : at+end])
+	body := append(append([]byte{}, raw[:at]...), raw[at+end:]...)
+	body = bytes.TrimSuffix(body, []byte("\n"))
+	sum := sha256.Sum256(body)
+	if want := "sha256:" + hex.EncodeToString(sum[:]); subtle.ConstantTimeCompare([]byte(want), []byte(stored)) != 1 {
+		return nil, fmt.Errorf("the manifest's checksum does not match its content (tampered with or damaged): %w", ErrCorrupt)
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("the manifest does not parse (%v): %w", err, ErrCorrupt)
+	}
+	for _, ie := range m.Indices {
+		if err := safeRel(ie.Physical); err != nil || strings.Contains(ie.Physical, "/") {
+			return nil, fmt.Errorf("the manifest names the index %q: %w", ie.Physical, ErrCorrupt)
+		}
+		for _, f := range ie.Files {
+			if err := safeRel(f.Path); err != nil {
+				return nil, fmt.Errorf("index %s: %w", ie.Physical, err)
+			}
+		}
+	}
+	return &m, nil
 }

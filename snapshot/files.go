@@ -1,0 +1,214 @@
+package snapshot
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Archive kinds, by file name.
+const (
+	kindDir = ""
+	kindZst = ".tar.zst"
+	kindGz  = ".tar.gz"
+)
+
+// archiveKind returns the archive kind of a path (kindDir for anything
+// that is not a .tar.zst or .tar.gz file name).
+func archiveKind(p string) string {
+	switch {
+	case strings.HasSuffix(p, kindZst):
+		return kindZst
+	case strings.HasSuffix(p, kindGz):
+		return kindGz
+	case strings.HasSuffix(p, ".tgz"):
+		return kindGz
+	}
+	return kindDir
+}
+
+// tmpMarker is in the name of every snapshot being written.
+const tmpMarker = ".tmp-"
+
+// indicesDir is the directory of the index copies inside a snapshot.
+const indicesDir = "indices"
+
+// memberName is the slash-separated name of an index file inside a
+// snapshot.
+func memberName(physical, rel string) string { return indicesDir + "/" + physical + "/" + rel }
+
+// randomSuffix returns 8 random hex digits.
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// writeFile writes data to path through wrap and syncs it.
+func writeFile(p string, data []byte, wrap WrapWriter) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	var w io.Writer = f
+	if wrap != nil {
+		w = wrap(p, f)
+	}
+	_, err = w.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir fsyncs a directory so the names in it are durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// hashTree returns every file under dir with its size and SHA-256,
+// sorted by path, syncing each file and directory on the way (the index
+// copy is written by the back-end, which does not sync it).
+func hashTree(dir string) ([]FileEntry, int64, error) {
+	var files []FileEntry
+	var total int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return syncDir(p)
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", p)
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		f, err := os.OpenFile(p, os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		files = append(files, FileEntry{Path: filepath.ToSlash(rel), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+		total += n
+		return nil
+	})
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, total, err
+}
+
+// safeRel checks a slash-separated relative path from a manifest or an
+// archive: no absolute path, no "..", nothing that leaves its directory.
+func safeRel(rel string) error {
+	if rel == "" || strings.HasPrefix(rel, "/") || strings.Contains(rel, "\\") || path.Clean(rel) != rel || rel == "." ||
+		rel == ".." || strings.HasPrefix(rel, "../") {
+		return fmt.Errorf("unsafe path %q: %w", rel, ErrCorrupt)
+	}
+	return nil
+}
+
+// sink copies into a file and a SHA-256 at once, counting the bytes.
+type sink struct {
+	f   *os.File
+	w   io.Writer
+	sum hashWriter
+	n   int64
+}
+
+type hashWriter interface {
+	io.Writer
+	Sum([]byte) []byte
+}
+
+// createSink creates the file p (and its parent directories) for
+// writing through wrap.
+func createSink(p string, wrap WrapWriter) (*sink, error) {
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{f: f, w: f, sum: sha256.New()}
+	if wrap != nil {
+		s.w = wrap(p, f)
+	}
+	return s, nil
+}
+
+// Write writes to the file and the hash.
+func (s *sink) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	s.sum.Write(p[:n])
+	s.n += int64(n)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	return n, err
+}
+
+// close syncs and closes the file and returns its SHA-256 in hex.
+func (s *sink) close() (string, error) {
+	err := s.f.Sync()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return hex.EncodeToString(s.sum.Sum(nil)), err
+}
+
+// abort closes the file without caring for errors.
+func (s *sink) abort() { _ = s.f.Close() }
+
+// syncTree fsyncs every directory under dir (files are synced as they
+// are written).
+func syncTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return syncDir(p)
+		}
+		return nil
+	})
+}
+
+// isNotExist reports a missing file.
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// bytesReader returns a reader of b.
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
