@@ -246,7 +246,14 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, opts Opt
 	if err := namespaces.CheckKey(ctx, inst.Index, secretsKey); err != nil {
 		return nil, err
 	}
-	inst.Runner = worker.New(worker.Options{Index: inst.Index, Key: secretsKey, Now: opts.Clock, Log: log})
+	inst.Runner = worker.New(worker.Options{Index: inst.Index, Key: secretsKey, Now: opts.Clock, Log: log,
+		Live: func(ref tenants.Ref) bool {
+			if ref.Kind != tenants.KindCustom {
+				return true
+			}
+			_, ok := resolver.Registry().Get(ref.ID)
+			return ok
+		}})
 	inst.Gateway, err = gateway.New(gateway.Deps{
 		Config: cfg, Auth: verifier, Policy: engine, Resolver: resolver, Index: inst.Index, Logger: log,
 		Admin: inst.Admin, Trail: inst.Trail, SecretsKey: secretsKey, Clock: opts.Clock, Runner: inst.Runner,

@@ -32,6 +32,11 @@ type Options struct {
 	Log *slog.Logger
 	// Workers is how many executions run at once (2 when 0).
 	Workers int
+	// Live reports whether a tenant is live, so that Start resumes its
+	// unfinished executions; a deleted tenant's, and the executions and
+	// logs a purged tenant left behind, are left as they are. Nil
+	// resumes every tenant's.
+	Live func(tenants.Ref) bool
 	// ClaimTimeout is how long an external worker may hold a task run
 	// without reporting before another worker may claim it (10 minutes
 	// when 0).
@@ -123,6 +128,9 @@ func (r *Runner) Start(ctx context.Context) error {
 		ref, ok := refOf(e.Owner)
 		if !ok {
 			r.o.Log.Warn("worker: skipping executions of an unknown owner", "owner", e.Owner)
+			continue
+		}
+		if r.o.Live != nil && !r.o.Live(ref) {
 			continue
 		}
 		active, err := r.stores(ref).ex.Active(ctx)

@@ -656,3 +656,43 @@ func TestClaimTimeout(t *testing.T) {
 		t.Fatalf("report by the worker that lost the claim: %v", err)
 	}
 }
+
+// TestStartSkipsTenantsNotLive checks that Start resumes only the
+// executions of live tenants (Options.Live): a deleted tenant's, or the
+// executions a purged tenant left behind, stay as they are.
+func TestStartSkipsTenantsNotLive(t *testing.T) {
+	e := newEnv(t)
+	e.r.Close()
+	ctx := context.Background()
+	gone := tenants.CustomRef("gone")
+	e.flow(tenantA, helloWorld)
+	e.flow(gone, helloWorld)
+	stopped := worker.New(worker.Options{Index: e.idx, Key: e.key, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var ids [2]string
+	for i, ref := range []tenants.Ref{gone, tenantA} {
+		x, err := stopped.Create(ctx, ref, "company.marketing", "hello_world", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = x.ID
+	}
+	stopped.Close()
+
+	r := worker.New(worker.Options{Index: e.idx, Key: e.key, Workers: 1, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Live: func(ref tenants.Ref) bool { return ref != gone }})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.r = r
+	if done := e.wait(tenantA, ids[1]); done.State.Current != executions.StateSuccess {
+		t.Fatalf("live tenant's execution: %s", done.State.Current)
+	}
+	r.Close() // waits for the worker: anything queued would have run
+	x, err := e.executions(gone).Get(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.State.Current != executions.StateCreated {
+		t.Fatalf("execution of a tenant that is not live: %s, want it left CREATED", x.State.Current)
+	}
+}
