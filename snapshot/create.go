@@ -280,4 +280,3 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
-

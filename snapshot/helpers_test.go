@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenantgate/tenantgate/admin"
 	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/index"
 	"github.com/tenantgate/tenantgate/internal/testserver"
@@ -99,3 +100,6 @@ func physicals(m *snapshot.Manifest) []string {
 	}
 	return out
 }
+
+// adminActor is a superadmin restoring.
+var adminActor = admin.Actor{Name: "admin", Superadmin: true}

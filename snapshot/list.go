@@ -14,7 +14,9 @@ import (
 // Complete only when its manifest parses, has a format version this
 // package reads and its checksum holds; the others (an interrupted or
 // failed write, a truncated archive, a damaged manifest) are listed with
-// the Problem. Files are not checked: Verify does that.
+// the Problem. In a snapshot directory every file must exist with the
+// size the manifest gives; their content is not read (Verify does that,
+// and checks archives' files).
 func List(dir string) ([]Info, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -42,6 +44,12 @@ func List(dir string) ([]Info, error) {
 			in.Problem = err.Error()
 			if errors.Is(err, ErrInvalid) {
 				continue
+			}
+		} else if d.IsDir() {
+			if err := statFiles(p, m); err != nil {
+				in.Problem = err.Error()
+			} else {
+				in.Complete, in.Manifest = true, m
 			}
 		} else {
 			in.Complete, in.Manifest = true, m
@@ -94,4 +102,23 @@ func Delete(path string) error {
 		return err
 	}
 	return os.RemoveAll(trash)
+}
+
+// statFiles checks that every file the manifest lists exists in the
+// snapshot directory dir with its size.
+func statFiles(dir string, m *Manifest) error {
+	for _, ie := range m.Indices {
+		for _, f := range ie.Files {
+			st, err := os.Stat(filepath.Join(dir, indicesDir, ie.Physical, filepath.FromSlash(f.Path)))
+			switch {
+			case isNotExist(err):
+				return fmt.Errorf("snapshot %s misses file %s of index %s: %w", dir, f.Path, ie.Physical, ErrCorrupt)
+			case err != nil:
+				return err
+			case st.Size() != f.Size:
+				return fmt.Errorf("file %s of index %s has %d bytes, the manifest says %d (truncated or tampered with): %w", f.Path, ie.Physical, st.Size(), f.Size, ErrCorrupt)
+			}
+		}
+	}
+	return nil
 }
