@@ -37,6 +37,9 @@ Usage:
   tenantgate apply -f FILE [-f FILE …] [--prune] [--dry-run] [--server URL] [--token T]
                                        make a running gateway match security files
                                        (tenants, roles, rolesmapping, internalusers)
+  tenantgate snapshot create|list|verify|restore [--repository R | --out DIR|FILE --config FILE]
+                                       take, list, check and restore snapshots,
+                                       online through a gateway or offline
   tenantgate hash [--password-stdin]   print a bcrypt hash for internal_users.yml
   tenantgate version                   print the version
 
@@ -67,6 +70,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = tenantsCmd(args, stdout, stderr)
 	case "apply":
 		err = applyCmd(args, stdout, stderr)
+	case "snapshot":
+		err = snapshotCmd(args, stdout, stderr)
 	case "hash":
 		err = hashCmd(args, stdout, stderr)
 	case "version":

@@ -223,16 +223,21 @@ func snapshotTenant(in snapshot.Info) string {
 // checks the caller may act on it: the one 403 when it does not exist or
 // is not theirs (a superadmin gets OpenSearch's 404).
 func (a *snapshotAPI) lookup(r *snapshotRequest, action string) (info snapshot.Info, onDisk bool, job *snapshotJob, err error) {
+	// The job first: one that ends meanwhile has renamed its snapshot
+	// into place before it reports done, so find sees it.
+	job = a.jobs.get(r.key())
 	info, onDisk, err = a.find(r)
 	if err != nil {
 		return info, false, nil, err
 	}
-	job = a.jobs.get(r.key())
 	tenant := snapshotTenant(info)
-	if !onDisk && job != nil && job.kind == jobCreate {
-		tenant = job.tenant
+	// A snapshot being written, or whose writing failed, exists as its job.
+	writing := job != nil && job.kind == jobCreate && (job.running() || job.failed())
+	if writing && !info.Complete {
+		// What is on disk is the job's temporary directory.
+		info, onDisk, tenant = snapshot.Info{}, false, job.tenant
 	}
-	exists := onDisk || (job != nil && job.kind == jobCreate && job.running())
+	exists := onDisk || writing
 	if !exists {
 		if r.cl.superadmin {
 			return info, false, nil, snapshotMissing(r)
@@ -408,8 +413,12 @@ func (a *snapshotAPI) handleList(c *fiber.Ctx) error {
 	seen := map[string]bool{}
 	for _, in := range list {
 		seen[in.Name] = true
-		if a.adminOf(r.cl, snapshotTenant(in)) {
-			out = append(out, a.infoView(in, a.jobs.get(r.repo+":"+in.Name)))
+		job, tenant := a.jobs.get(r.repo+":"+in.Name), snapshotTenant(in)
+		if !in.Complete && job != nil && job.kind == jobCreate && (job.running() || job.failed()) {
+			tenant = job.tenant // its temporary directory
+		}
+		if a.adminOf(r.cl, tenant) {
+			out = append(out, a.infoView(in, job))
 		}
 	}
 	for _, j := range a.jobs.running(r.repo) {
@@ -629,6 +638,16 @@ func (j *snapshotJob) state() (p snapshot.Progress, indices []string, started, e
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.progress, slices.Clone(j.indices), j.started, j.ended, j.result, j.err
+}
+
+// failed reports whether the job ended with an error.
+func (j *snapshotJob) failed() bool {
+	if j.running() {
+		return false
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err != nil
 }
 
 func (j *snapshotJob) running() bool {
