@@ -69,6 +69,12 @@ var targets = []target{
 		row: "Authenticate/api-token", metric: "ns/op", cmp: "<=", limit: 5000},
 	{goal: "Password (HTTP Basic) authentication with a warm cache ≤ 5 µs per request (no bcrypt)",
 		row: "Authenticate/password-cached", metric: "ns/op", cmp: "<=", limit: 5000},
+	{goal: "Snapshot throughput ≥ 80% of a plain copy + fsync of the same index files",
+		row: "Snapshot/throughput", metric: "ratio-%", cmp: ">=", limit: 80,
+		note: "snapshot-MB/s and copy-MB/s in the gateway section"},
+	{goal: "p99 write latency while snapshots run ≤ 20% worse than without",
+		row: "Snapshot/write-latency", metric: "p99-worse-%", cmp: "<=", limit: 20,
+		note: "snapshots back to back during the measured stretches"},
 }
 
 // procSuffix is the -GOMAXPROCS suffix go test appends to benchmark names.
