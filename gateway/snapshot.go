@@ -489,9 +489,13 @@ func (a *snapshotAPI) handleRestore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !onDisk || (job != nil && job.kind == jobCreate && job.running()) {
+	switch {
+	case job != nil && job.kind == jobCreate && job.running():
 		return &Error{Status: fiber.StatusConflict, Type: "concurrent_snapshot_execution_exception",
 			Reason: fmt.Sprintf("[%s] cannot restore a snapshot that is still being written", r.key())}
+	case !onDisk: // its writing failed
+		return &Error{Status: fiber.StatusConflict, Type: "snapshot_restore_exception",
+			Reason: fmt.Sprintf("[%s] cannot restore a snapshot whose writing failed", r.key())}
 	}
 	if !info.Complete {
 		return &Error{Status: fiber.StatusConflict, Type: "snapshot_restore_exception",

@@ -384,6 +384,24 @@ func TestSnapshotBadRequests(t *testing.T) {
 	if got := r.JSON(t)["snapshots"].([]any); len(got) != 0 {
 		t.Fatalf("refused requests left snapshots: %s", r.Body)
 	}
+	// A snapshot of a tenant that does not exist fails: waited for, with
+	// the error; not waited for, as a FAILED snapshot that cannot be
+	// restored, and whose name can be taken again.
+	r = s.Do(t, "PUT", "/_snapshot/local/ghost?wait_for_completion=true", admin, "", map[string]any{"tenant": "nope"})
+	mustStatus(t, r, 404)
+	mustStatus(t, s.Do(t, "PUT", "/_snapshot/local/ghost2", admin, "", map[string]any{"tenant": "nope"}), 200)
+	st := waitSnapshot(t, s, admin, "/_snapshot/local/ghost2", false)
+	if st["state"] != "FAILED" || st["reason"] == nil || st["reason"] == "" {
+		t.Fatalf("_status of a failed snapshot: %v", st)
+	}
+	r = s.Do(t, "GET", "/_snapshot/local/ghost2", admin, "", nil)
+	mustStatus(t, r, 200)
+	if got := r.JSON(t)["snapshots"].([]any)[0].(map[string]any); got["state"] != "FAILED" {
+		t.Fatalf("get of a failed snapshot: %v", got)
+	}
+	mustStatus(t, s.Do(t, "POST", "/_snapshot/local/ghost2/_restore", admin, "", nil), 409)
+	mustStatus(t, s.Do(t, "PUT", "/_snapshot/local/ghost2?wait_for_completion=true", admin, "", map[string]any{"tenant": "stage"}), 200)
+
 	// The repositories, OpenSearch's shape, for superadmins.
 	r = s.Do(t, "GET", "/_snapshot", admin, "", nil)
 	mustStatus(t, r, 200)
