@@ -90,6 +90,9 @@ func (o *offlineFlags) given() bool { return o.config != "" || o.dataDir != "" }
 // directory a running gateway holds is refused with a message that says
 // so: bbolt's file lock on control.db tells.
 func (o *offlineFlags) openOffline(ctx context.Context, stderr io.Writer) (*instance.Instance, error) {
+	if o.config == "" && os.Getenv("TENANTGATE_CONFIG") == "" {
+		return nil, usageError{errors.New("offline, the stopped gateway's configuration is needed (its keys, security files and data_dir): pass --config FILE or set TENANTGATE_CONFIG")}
+	}
 	cfg, err := loadConfig(o.config)
 	if err != nil {
 		return nil, err

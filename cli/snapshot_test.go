@@ -223,6 +223,7 @@ func tamperOneFile(t *testing.T, dir string) {
 }
 
 func TestSnapshotCLIUsage(t *testing.T) {
+	t.Setenv("TENANTGATE_CONFIG", "")
 	cases := []struct {
 		args []string
 		want string
@@ -240,6 +241,7 @@ func TestSnapshotCLIUsage(t *testing.T) {
 		{[]string{"snapshot", "restore", "x", "--name", "n"}, "--name needs --repository"},
 		{[]string{"snapshot", "restore", "--repository", "r", "--name", "n", "--admin-username", "u"}, "offline restores"},
 		{[]string{"snapshot", "list", "x", "--output", "yaml"}, "use table or json"},
+		{[]string{"snapshot", "create", "--out", "x"}, "pass --config FILE or set TENANTGATE_CONFIG"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
