@@ -158,16 +158,18 @@ func (b *Backend) InstallIndex(ctx context.Context, name, dir string, overwrite 
 		b.broadcastLocked()
 		b.mu.Unlock()
 	}()
+	// The claimed entry is forgotten when done, so its handle is closed
+	// in every case; the next operation opens the index again.
+	if h != nil {
+		if cerr := h.close(); cerr != nil {
+			b.log.Error("closing index before install", "index", name, "error", cerr)
+		}
+	}
 	path := b.path(name)
 	_, statErr := os.Stat(path)
 	exists := statErr == nil
 	if exists && !overwrite {
 		return existsError(name)
-	}
-	if h != nil {
-		if cerr := h.close(); cerr != nil {
-			b.log.Error("closing index before install", "index", name, "error", cerr)
-		}
 	}
 	var aside string
 	if exists {
