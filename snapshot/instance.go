@@ -130,34 +130,43 @@ func (i *Instance) Install(ctx context.Context, physical, dir string, overwrite 
 
 // RestoreControl writes the tenant and its roles and mappings, each only
 // when missing unless overwrite, in one transaction, then reloads the
-// policy and the tenant registry. A soft-deleted tenant of that id is
+// policy and the tenant registry. A record written where none was is an
+// API record (the target's security files do not declare it, so their
+// next application must not remove it); one that replaces an existing
+// record keeps that record's source. A soft-deleted tenant of that id is
 // refused (restore or purge it first).
 func (i *Instance) RestoreControl(ctx context.Context, c *Control, overwrite bool) error {
 	err := i.Store.Update(func(tx *control.Tx) error {
-		old, err := tx.Tenant(c.Tenant.ID)
+		t := c.Tenant
+		old, err := tx.Tenant(t.ID)
 		switch {
 		case err == nil && old.DeletedAt != nil:
-			return fmt.Errorf("tenant [%s] is deleted; restore or purge it before restoring its snapshot: %w", c.Tenant.ID, ErrExists)
+			return fmt.Errorf("tenant [%s] is deleted; restore or purge it before restoring its snapshot: %w", t.ID, ErrExists)
 		case err == nil && !overwrite:
 		case err == nil || errors.Is(err, control.ErrNotFound):
-			if err := tx.PutTenant(c.Tenant); err != nil {
+			t.Source = sourceOf(old.Source, err)
+			if err := tx.PutTenant(t); err != nil {
 				return err
 			}
 		default:
 			return err
 		}
 		for _, r := range c.Roles {
-			if _, err := tx.Role(r.Name); err == nil && !overwrite {
+			old, err := tx.Role(r.Name)
+			if err == nil && !overwrite {
 				continue
 			}
+			r.Source = sourceOf(old.Source, err)
 			if err := tx.PutRole(r); err != nil {
 				return err
 			}
 		}
 		for _, m := range c.Mappings {
-			if _, err := tx.Mapping(m.Name); err == nil && !overwrite {
+			old, err := tx.Mapping(m.Name)
+			if err == nil && !overwrite {
 				continue
 			}
+			m.Source = sourceOf(old.Source, err)
 			if err := tx.PutMapping(m); err != nil {
 				return err
 			}
@@ -171,6 +180,16 @@ func (i *Instance) RestoreControl(ctx context.Context, c *Control, overwrite boo
 		return i.Admin.Reload()
 	}
 	return nil
+}
+
+// sourceOf is the source of a restored record: the replaced record's,
+// or control.SourceAPI when there was none (lookupErr is its lookup's
+// error).
+func sourceOf(old string, lookupErr error) string {
+	if lookupErr == nil && old != "" {
+		return old
+	}
+	return control.SourceAPI
 }
 
 // CreateTenant creates tenant id through the admin service (audited, its
