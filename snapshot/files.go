@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Archive kinds, by file name.
@@ -89,45 +90,81 @@ func syncDir(dir string) error {
 
 // hashTree returns every file under dir with its size and SHA-256,
 // sorted by path, syncing each file and directory on the way (the index
-// copy is written by the back-end, which does not sync it).
+// copy is written by the back-end, which does not sync it). Files are
+// hashed and synced by a few workers at once, so hashing one overlaps
+// with waiting for the disk on another.
 func hashTree(dir string) ([]FileEntry, int64, error) {
-	var files []FileEntry
-	var total int64
+	var paths []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			return syncDir(p)
+			return nil
 		}
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%s is not a regular file", p)
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		f, err := os.OpenFile(p, os.O_RDWR, 0)
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		n, err := io.Copy(h, f)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		files = append(files, FileEntry{Path: filepath.ToSlash(rel), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
-		total += n
+		paths = append(paths, p)
 		return nil
 	})
+	if err != nil {
+		return nil, 0, err
+	}
+	files := make([]FileEntry, len(paths))
+	errs := make([]error, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(hashWorkers, len(paths)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				files[i], errs[i] = hashFile(dir, paths[i])
+			}
+		}()
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
+	if err := syncTree(dir); err != nil {
+		return nil, 0, err
+	}
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return files, total, err
+	return files, total, nil
+}
+
+// hashWorkers is how many files hashTree hashes and syncs at once.
+const hashWorkers = 4
+
+// hashFile hashes and syncs one file of the tree at dir.
+func hashFile(dir, p string) (FileEntry, error) {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil {
+		return FileEntry{}, err
+	}
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return FileEntry{}, err
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return FileEntry{Path: filepath.ToSlash(rel), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, err
 }
 
 // safeRel checks a slash-separated relative path from a manifest or an
