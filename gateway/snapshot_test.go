@@ -414,3 +414,34 @@ func TestSnapshotBadRequests(t *testing.T) {
 	}
 	mustStatus(t, s.Do(t, "GET", "/_snapshot/nope", admin, "", nil), 404)
 }
+
+// TestSnapshotTenantAdminRestoreKeepsRoles checks that a tenant admin's
+// restore of their tenant's snapshot brings back the indices but not the
+// roles and mappings the snapshot holds (an instance-level role naming
+// the tenant grants more than a tenant admin may grant), while a
+// superadmin's restore writes them back.
+func TestSnapshotTenantAdminRestoreKeepsRoles(t *testing.T) {
+	s, _ := startSnapshotServer(t, 5)
+	su := testserver.Token(t, "admin")
+	alice := testserver.Token(t, "alice", "analyst") // stage's admin
+	eve := testserver.Token(t, "eve")
+	mustStatus(t, s.Do(t, "PUT", securityAPI+"/roles/stage_reader", su, "",
+		`{"tenant_permissions":[{"tenant_patterns":["stage"],"allowed_actions":["kibana_all_read"]}]}`), 201)
+	mustStatus(t, s.Do(t, "PUT", securityAPI+"/rolesmapping/stage_reader", su, "", `{"users":["eve"]}`), 201)
+	mustStatus(t, s.Do(t, "GET", "/logs/_count", eve, "stage", nil), 200)
+	mustStatus(t, s.Do(t, "PUT", "/_snapshot/local/mine?wait_for_completion=true", alice, "", map[string]any{"tenant": "stage"}), 200)
+
+	// A superadmin takes eve's access away; alice restores her snapshot.
+	mustStatus(t, s.Do(t, "DELETE", securityAPI+"/rolesmapping/stage_reader", su, "", nil), 200)
+	indexDocs(t, s, alice, "stage", "logs", 5, 8)
+	r := s.Do(t, "POST", "/_snapshot/local/mine/_restore?wait_for_completion=true", alice, "", map[string]any{"overwrite": true})
+	mustStatus(t, r, 200)
+	if got := countDocs(t, s, alice, "stage", "logs"); got != 5 {
+		t.Fatalf("after alice's restore: %d documents, want the snapshot's 5", got)
+	}
+	mustStatus(t, s.Do(t, "GET", "/logs/_count", eve, "stage", nil), 403)
+
+	// A superadmin's restore brings the mapping back.
+	mustStatus(t, s.Do(t, "POST", "/_snapshot/local/mine/_restore?wait_for_completion=true", su, "", map[string]any{"overwrite": true}), 200)
+	mustStatus(t, s.Do(t, "GET", "/logs/_count", eve, "stage", nil), 200)
+}

@@ -149,9 +149,17 @@ func Restore(ctx context.Context, path string, dst Target, opts RestoreOptions) 
 			return nil, fmt.Errorf("creating tenant [%s]: %w", opts.As, err)
 		}
 	case m.Control != nil && (opts.Tenant == "" || opts.Tenant == m.Control.Tenant.ID) && opts.Pattern == "":
+		// Roles and mappings may be instance-level ones that name the
+		// tenant, and grant more than a tenant's admin may grant: only a
+		// superadmin's restore writes them back; a tenant admin's
+		// restore brings back the indices and leaves them as they are.
+		if !opts.Actor.Superadmin {
+			break
+		}
 		if err := dst.RestoreControl(ctx, m.Control, opts.Overwrite); err != nil {
 			return nil, err
 		}
+		res.ControlRestored = true
 	}
 	for _, pl := range plans {
 		if pl.replaces {

@@ -150,6 +150,10 @@ type Result struct {
 	Verified bool `json:"verified"`
 	// Tenant is the tenant a clone created.
 	Tenant string `json:"tenant,omitempty"`
+	// ControlRestored is set when a restore wrote the snapshot's
+	// control-plane records (tenant, roles, mappings): only a
+	// superadmin's restore of a tenant snapshot does.
+	ControlRestored bool `json:"control_restored,omitempty"`
 }
 
 // Info is one entry of List.
