@@ -36,7 +36,7 @@ func TestRestoreTenantRecords(t *testing.T) {
 	if r := dst.Do(t, "GET", "/runs/_count", dora, "qa", nil); r.Status != 403 && r.Status != 404 {
 		t.Fatalf("before the restore: %d %s", r.Status, r.Body)
 	}
-	if _, err := snapshot.Restore(ctx, snap.Path, instanceOf(t, dst), snapshot.RestoreOptions{}); err != nil {
+	if _, err := snapshot.Restore(ctx, snap.Path, instanceOf(t, dst), snapshot.RestoreOptions{Actor: adminActor}); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, dst, dora, "qa", "runs"); n != 9 {
