@@ -547,7 +547,7 @@ and the stopped gateway's --config.`}
 	name := fs.String("name", "", "online: the snapshot's `name` in the repository")
 	tenant := fs.String("tenant", "", "restore only this `tenant`'s indices")
 	as := fs.String("as", "", "clone the snapshot's tenant as this new `tenant`")
-	overwrite := fs.Bool("overwrite", false, "replace indices (and tenant records) that exist")
+	overwrite := fs.Bool("overwrite", false, "replace indices that exist (and, for a superadmin, the tenant's records)")
 	adminUser := fs.String("admin-username", "", "offline, with --as: the `user` to map to the new tenant's Admin role")
 	off := addOfflineFlags(fs)
 	cn := addConnFlags(fs)
