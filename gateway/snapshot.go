@@ -507,6 +507,11 @@ func (a *snapshotAPI) handleRestore(c *fiber.Ctx) error {
 	if !r.cl.superadmin && tenant != "" && tenant != snapshotTenant(info) {
 		return snapshotForbidden(actSnapRestore, r.cl.principal.Name)
 	}
+	if !r.cl.superadmin {
+		// Only that tenant's indices, whatever else the manifest lists
+		// (the manifest's checksum is no signature).
+		tenant = snapshotTenant(info)
+	}
 	actor := a.s.actor(c)
 	audTenant := cmpOr(as, cmpOr(tenant, snapshotTenant(info)))
 	job = &snapshotJob{kind: jobRestore, repo: r.repo, name: r.name, tenant: audTenant}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenantgate/tenantgate/control"
+	"github.com/tenantgate/tenantgate/tenants"
 )
 
 // FormatVersion is the version of the snapshot format this package writes
@@ -159,6 +160,27 @@ func decodeManifest(raw []byte) (*Manifest, error) {
 				return nil, fmt.Errorf("index %s: %w", ie.Physical, err)
 			}
 		}
+		// The physical name follows from the owner and the logical name,
+		// as the index service computes it: a manifest may not name
+		// another tenant's index (or squat on its name) under an owner.
+		ref, ok := refOfOwner(ie.Owner)
+		if !ok || ie.Tenant != tenantOf(ie.Owner) || ie.Logical == "" || ref.Physical(ie.Logical) != ie.Physical {
+			return nil, fmt.Errorf("the manifest's index %q does not belong to owner %q as logical index %q: %w", ie.Physical, ie.Owner, ie.Logical, ErrCorrupt)
+		}
 	}
 	return &m, nil
+}
+
+// refOfOwner returns the tenant of an index owner (tenants.Ref.Owner).
+func refOfOwner(owner string) (tenants.Ref, bool) {
+	if owner == tenants.GlobalRef.Owner() {
+		return tenants.GlobalRef, true
+	}
+	if user, ok := strings.CutPrefix(owner, "private:"); ok && user != "" {
+		return tenants.PrivateRef(user), true
+	}
+	if id, ok := strings.CutPrefix(owner, "custom:"); ok && tenants.ValidateID(id) == nil {
+		return tenants.CustomRef(id), true
+	}
+	return tenants.Ref{}, false
 }
