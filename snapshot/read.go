@@ -136,8 +136,7 @@ func extract(ctx context.Context, path string, m *Manifest, sel map[string]bool,
 				return err
 			}
 			for _, fe := range ie.Files {
-				src := filepath.Join(path, indicesDir, ie.Physical, filepath.FromSlash(fe.Path))
-				f, err := os.Open(src)
+				f, err := openInside(path, indicesDir+"/"+ie.Physical+"/"+fe.Path)
 				if isNotExist(err) {
 					return fmt.Errorf("snapshot %s misses file %s of index %s: %w", path, fe.Path, ie.Physical, ErrCorrupt)
 				}
@@ -190,4 +189,35 @@ func extract(ctx context.Context, path string, m *Manifest, sel map[string]bool,
 		}
 	}
 	return nil
+}
+
+// openInside opens the regular file rel (slash-separated) of the
+// snapshot directory root, refusing a symbolic link on the way: a
+// snapshot's files are its own, not another tenant's live index files
+// or anything else on the server that a link could point at.
+func openInside(root, rel string) (*os.File, error) {
+	p := root
+	for _, part := range strings.Split(rel, "/") {
+		p = filepath.Join(p, part)
+		st, err := os.Lstat(p)
+		if err != nil {
+			return nil, err
+		}
+		if st.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("snapshot %s: %s is a symbolic link: %w", root, rel, ErrCorrupt)
+		}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("snapshot %s: %s is not a regular file: %w", root, rel, ErrCorrupt)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
