@@ -112,9 +112,16 @@ func Restore(ctx context.Context, path string, dst Target, opts RestoreOptions) 
 	for _, pl := range plans {
 		p.Index = pl.dst.Physical
 		report()
-		// A back-end index nobody registered is the leftover of a failed
-		// restore or create: replacing it loses nothing.
-		if err := dst.Install(ctx, pl.dst.Physical, pl.stage, opts.Overwrite || !pl.replaces); err != nil {
+		// An index registered since the plan is refused; a back-end index
+		// nobody registered is the leftover of a failed restore or
+		// create: replacing it loses nothing.
+		release, err := svc.ReserveRestore(pl.dst, pl.replaces)
+		if err != nil {
+			return nil, err
+		}
+		err = dst.Install(ctx, pl.dst.Physical, pl.stage, true)
+		release()
+		if err != nil {
 			return nil, err
 		}
 		pl.stage, pl.installed = "", true
