@@ -25,6 +25,9 @@ type Service struct {
 	// two concurrent first writes create it once; other indices, in this
 	// tenant or others, are created in parallel (striped by name).
 	createLocks [64]sync.Mutex
+	// restoring holds the physical names a restore has reserved
+	// (ReserveRestore) until it has registered them or given up.
+	restoring sync.Map
 }
 
 // createLock returns the lock that serialises creating logical in owner.

@@ -24,6 +24,8 @@ type plan struct {
 	// replaces is set when dst is registered already (an overwrite).
 	replaces  bool
 	installed bool
+	// release ends the reservation of dst's name (index.Service.ReserveRestore).
+	release func()
 }
 
 // Restore restores the snapshot at path into dst. In order, so that a
@@ -71,6 +73,13 @@ func Restore(ctx context.Context, path string, dst Target, opts RestoreOptions) 
 		}
 	}
 	defer func() {
+		defer func() {
+			for _, pl := range plans {
+				if pl.release != nil {
+					pl.release()
+				}
+			}
+		}()
 		if err == nil {
 			return
 		}
@@ -115,13 +124,12 @@ func Restore(ctx context.Context, path string, dst Target, opts RestoreOptions) 
 		// An index registered since the plan is refused; a back-end index
 		// nobody registered is the leftover of a failed restore or
 		// create: replacing it loses nothing.
-		release, err := svc.ReserveRestore(pl.dst, pl.replaces)
-		if err != nil {
+		// The name stays reserved until the restore has registered it or
+		// removed what it installed.
+		if pl.release, err = svc.ReserveRestore(pl.dst, pl.replaces); err != nil {
 			return nil, err
 		}
-		err = dst.Install(ctx, pl.dst.Physical, pl.stage, true)
-		release()
-		if err != nil {
+		if err := dst.Install(ctx, pl.dst.Physical, pl.stage, true); err != nil {
 			return nil, err
 		}
 		pl.stage, pl.installed = "", true
