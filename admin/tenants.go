@@ -94,6 +94,11 @@ func noTenant(a Actor, id string) *Error {
 	return errorf(ErrForbidden, "no permissions for [tenant] and User [name=%s] on tenant [%s]", a.Name, id)
 }
 
+// CanCreateTenants reports whether a may create tenants
+// (restapi:admin/tenants/create), so that a caller whose work would end in
+// CreateTenant (a snapshot clone) is refused before it starts.
+func (s *Service) CanCreateTenants(a Actor) bool { return s.can(a, policy.ClusterTenantsCreate) }
+
 // CreateTenant creates a tenant with its Admin role and that role's
 // mapping, in one transaction. The creator is mapped to the Admin role
 // unless a superadmin, who assigns it explicitly (in.AdminUsername), as

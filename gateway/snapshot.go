@@ -362,6 +362,7 @@ func (a *snapshotAPI) handleCreate(c *fiber.Ctx) error {
 		res, err := snapshot.Create(ctx, a.inst, snapshot.Options{
 			Out: r.dir, Name: r.name, Pattern: pattern, Tenant: tenant,
 			ToolVersion: Version, Progress: job.setProgress, Clock: a.s.clock,
+			MaxBytesPerSec: a.s.cfg.Snapshot.SnapshotBytesPerSec(),
 		})
 		a.audit(actor, "snapshot.create", tenant, r.key(), res, err, map[string]any{"pattern": pattern, "tenant": tenant})
 		return res, err
@@ -513,12 +514,18 @@ func (a *snapshotAPI) handleRestore(c *fiber.Ctx) error {
 		tenant = snapshotTenant(info)
 	}
 	actor := a.s.actor(c)
+	if as != "" && !a.s.admin.CanCreateTenants(actor) {
+		// A clone creates a tenant: refuse now rather than after staging
+		// and installing everything.
+		return snapshotForbidden(actSnapRestore, r.cl.principal.Name)
+	}
 	audTenant := cmpOr(as, cmpOr(tenant, snapshotTenant(info)))
 	job = &snapshotJob{kind: jobRestore, repo: r.repo, name: r.name, tenant: audTenant}
 	err = a.jobs.start(job, func(ctx context.Context) (*snapshot.Result, error) {
 		res, err := snapshot.Restore(ctx, info.Path, a.inst, snapshot.RestoreOptions{
 			Tenant: tenant, Pattern: pattern, As: as, Overwrite: in.Overwrite,
 			Actor: actor, Progress: job.setProgress,
+			MaxBytesPerSec: a.s.cfg.Snapshot.RestoreBytesPerSec(),
 		})
 		a.audit(actor, "snapshot.restore", audTenant, r.key(), res, err,
 			map[string]any{"tenant": tenant, "rename_tenant": as, "overwrite": in.Overwrite, "pattern": pattern})

@@ -445,3 +445,19 @@ func TestSnapshotTenantAdminRestoreKeepsRoles(t *testing.T) {
 	mustStatus(t, s.Do(t, "POST", "/_snapshot/local/mine/_restore?wait_for_completion=true", su, "", map[string]any{"overwrite": true}), 200)
 	mustStatus(t, s.Do(t, "GET", "/logs/_count", eve, "stage", nil), 200)
 }
+
+// TestSnapshotCloneNeedsTenantCreate checks that a tenant admin without
+// the right to create tenants is refused a clone at once (not after the
+// restore has staged everything), and that nothing of the clone appears.
+func TestSnapshotCloneNeedsTenantCreate(t *testing.T) {
+	s, _ := startSnapshotServer(t, 3)
+	alice := testserver.Token(t, "alice", "analyst") // stage's admin, no tenants/create
+	mustStatus(t, s.Do(t, "PUT", "/_snapshot/local/mine?wait_for_completion=true", alice, "", map[string]any{"tenant": "stage"}), 200)
+	r := s.Do(t, "POST", "/_snapshot/local/mine/_restore", alice, "", map[string]any{"rename_tenant": "stage2"})
+	mustStatus(t, r, 403)
+	if left := s.Inst.Index.Catalog().List("custom:stage2"); len(left) != 0 {
+		t.Fatalf("indices of the refused clone: %+v", left)
+	}
+	mustStatus(t, s.Do(t, "POST", "/_snapshot/local/mine/_restore?wait_for_completion=true", testserver.Token(t, "admin"), "",
+		map[string]any{"rename_tenant": "stage2"}), 200)
+}
