@@ -208,7 +208,7 @@ from a stopped data directory. Progress goes to standard error.`}
 	}
 	pp := newProgressPrinter(stderr, "snapshot")
 	res, err := snapshot.Create(ctx, src, snapshot.Options{Out: *out, Name: *name, Pattern: *pattern, Tenant: *tenant,
-		ToolVersion: gateway.Version, Progress: pp.update})
+		ToolVersion: gateway.Version, Progress: pp.update, MaxBytesPerSec: inst.Config.Snapshot.SnapshotBytesPerSec()})
 	pp.finish()
 	target := *out
 	if res != nil {
@@ -594,7 +594,7 @@ and the stopped gateway's --config.`}
 	}
 	pp := newProgressPrinter(stderr, "restore")
 	res, err := snapshot.Restore(ctx, path, dst, snapshot.RestoreOptions{Tenant: *tenant, As: *as, Overwrite: *overwrite,
-		Actor: offlineActor, AdminUsername: *adminUser, Progress: pp.update})
+		Actor: offlineActor, AdminUsername: *adminUser, Progress: pp.update, MaxBytesPerSec: inst.Config.Snapshot.RestoreBytesPerSec()})
 	pp.finish()
 	recordOffline(inst, "snapshot.restore", firstOf(*as, *tenant), path, err)
 	if err != nil {

@@ -187,7 +187,8 @@ func Default() Config {
 			RequestTimeout:  60 * time.Second,
 			ShutdownTimeout: 20 * time.Second,
 		},
-		Tenants: Tenants{Retention: 7 * 24 * time.Hour, PurgeInterval: time.Hour},
+		Tenants:  Tenants{Retention: 7 * 24 * time.Hour, PurgeInterval: time.Hour},
+		Snapshot: Snapshot{MaxBytesPerSec: DefaultSnapshotBytesPerSec, MaxRestoreBytesPerSec: "0"},
 	}
 }
 

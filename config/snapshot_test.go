@@ -83,3 +83,75 @@ func TestSnapshotRepositoriesValidate(t *testing.T) {
 		t.Fatalf("a sibling of data_dir and a dotted name: %v", err)
 	}
 }
+
+func TestParseByteSize(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{in: "0"}, {in: ""}, {in: "-1"},
+		{in: "40mb", want: 40 << 20}, {in: "40MB", want: 40 << 20}, {in: "40m", want: 40 << 20},
+		{in: "512kb", want: 512 << 10}, {in: "1.5gb", want: 3 << 29}, {in: "100b", want: 100},
+		{in: " 2 tb ", want: 2 << 40},
+		{in: "40", bad: true}, {in: "mb", bad: true}, {in: "40xb", bad: true}, {in: "-5mb", bad: true},
+		{in: "1e3mb", bad: true}, {in: "99999999pb", bad: true},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			got, err := ParseByteSize(c.in)
+			switch {
+			case c.bad && err == nil:
+				t.Fatalf("ParseByteSize(%q) = %d, want an error", c.in, got)
+			case !c.bad && (err != nil || got != c.want):
+				t.Fatalf("ParseByteSize(%q) = %d, %v, want %d", c.in, got, err, c.want)
+			}
+		})
+	}
+}
+
+// TestSnapshotRates: the defaults (20mb for snapshots, unlimited
+// restores), the file, the environment, and Validate naming the key at
+// fault.
+func TestSnapshotRates(t *testing.T) {
+	cfg := Default()
+	if got := cfg.Snapshot.SnapshotBytesPerSec(); got != 20<<20 {
+		t.Fatalf("default snapshot rate %d, want 20 MB/s", got)
+	}
+	if got := cfg.Snapshot.RestoreBytesPerSec(); got != 0 {
+		t.Fatalf("default restore rate %d, want unlimited", got)
+	}
+	p := writeFile(t, `
+auth:
+  jwt:
+    signing_keys: ["base64:c2VjcmV0"]
+snapshot:
+  max_bytes_per_sec: 10mb
+  max_restore_bytes_per_sec: 1gb
+`)
+	cfg, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Snapshot.SnapshotBytesPerSec() != 10<<20 || cfg.Snapshot.RestoreBytesPerSec() != 1<<30 {
+		t.Fatalf("from the file: %d, %d", cfg.Snapshot.SnapshotBytesPerSec(), cfg.Snapshot.RestoreBytesPerSec())
+	}
+	cfg, err = Load(p, []string{"TENANTGATE_SNAPSHOT_MAX_BYTES_PER_SEC=0", "TENANTGATE_SNAPSHOT_MAX_RESTORE_BYTES_PER_SEC=20mb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Snapshot.SnapshotBytesPerSec() != 0 || cfg.Snapshot.RestoreBytesPerSec() != 20<<20 {
+		t.Fatalf("from the environment: %d, %d", cfg.Snapshot.SnapshotBytesPerSec(), cfg.Snapshot.RestoreBytesPerSec())
+	}
+	for _, key := range []string{"max_bytes_per_sec", "max_restore_bytes_per_sec"} {
+		cfg, err := Load(p, []string{EnvName("snapshot."+key) + "=fast"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "snapshot."+key+`: "fast" is not a byte size`) {
+			t.Fatalf("Validate with %s=fast: %v", key, err)
+		}
+	}
+}

@@ -362,6 +362,7 @@ func (a *snapshotAPI) handleCreate(c *fiber.Ctx) error {
 		res, err := snapshot.Create(ctx, a.inst, snapshot.Options{
 			Out: r.dir, Name: r.name, Pattern: pattern, Tenant: tenant,
 			ToolVersion: Version, Progress: job.setProgress, Clock: a.s.clock,
+			MaxBytesPerSec: a.s.cfg.Snapshot.SnapshotBytesPerSec(),
 		})
 		a.audit(actor, "snapshot.create", tenant, r.key(), res, err, map[string]any{"pattern": pattern, "tenant": tenant})
 		return res, err
@@ -524,6 +525,7 @@ func (a *snapshotAPI) handleRestore(c *fiber.Ctx) error {
 		res, err := snapshot.Restore(ctx, info.Path, a.inst, snapshot.RestoreOptions{
 			Tenant: tenant, Pattern: pattern, As: as, Overwrite: in.Overwrite,
 			Actor: actor, Progress: job.setProgress,
+			MaxBytesPerSec: a.s.cfg.Snapshot.RestoreBytesPerSec(),
 		})
 		a.audit(actor, "snapshot.restore", audTenant, r.key(), res, err,
 			map[string]any{"tenant": tenant, "rename_tenant": as, "overwrite": in.Overwrite, "pattern": pattern})

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantgate/tenantgate/config"
 	"github.com/tenantgate/tenantgate/internal/testserver"
 	"github.com/tenantgate/tenantgate/snapshot"
 )
@@ -129,36 +130,42 @@ func syncDir(dir string) error {
 // BenchmarkSnapshot measures snapshots of a settled 50k-document index
 // (web-log documents, as BenchmarkSearch):
 //
-//   - throughput: each iteration takes one snapshot of the index
-//     (snapshot.Create: Bleve's online copy, every file's SHA-256, the
+//   - throughput/max_bytes_per_sec=0: each iteration takes one
+//     unthrottled snapshot of the index (snapshot.Create: Bleve's online
+//     copy, every file's SHA-256 computed as it is written, the
 //     manifest, fsync and rename) and one plain copy of the index's files
 //     with an fsync of each file and directory, alternating which goes
 //     first. snapshot-MB/s and copy-MB/s are the bytes of the index's
 //     files over the time each took; ratio-% is snapshot over copy (the
 //     target is ≥ 80). ns/op is one snapshot plus one copy.
-//   - write-latency: one writer indexes single documents through the
-//     gateway (POST /logs/_doc) in alternating stretches of 100 writes:
-//     with no snapshot running, then while a loop takes snapshots of the
-//     index back to back. p99-idle-µs and p99-snap-µs are the p99 write
-//     latency of each (p50 likewise); p99-worse-% how much worse the second is (the
-//     target is ≤ 20). It makes at least 1,000 writes, so each p99
-//     rests on hundreds of samples; ns/op is one write; background-runs
-//     counts the snapshots taken.
+//   - write-latency/max_bytes_per_sec=R: one writer indexes single
+//     documents through the gateway (POST /logs/_doc) in alternating
+//     stretches of 100 writes: with no snapshot running, then while a
+//     loop takes snapshots of the index back to back, throttled to R
+//     (snapshot.Options.MaxBytesPerSec): first at the default of
+//     snapshot.max_bytes_per_sec (the target row), then unthrottled (0)
+//     for comparison. p99-idle-µs and p99-snap-µs are the p99 write
+//     latency of each (p50 likewise); p99-worse-% how much worse the
+//     second is (the target is ≤ 20). It makes at least 2,000 writes, so
+//     each p99 rests on about a thousand samples; ns/op is one write;
+//     background-runs counts the snapshots taken.
 //   - write-latency-copy: the same with plain copies + fsync of the
-//     index's files in the background instead of snapshots, for
-//     comparison: what any copy of the index costs the writer here.
+//     index's files in the background instead of snapshots, unthrottled,
+//     for comparison: what any copy of the index costs the writer here.
 func BenchmarkSnapshot(b *testing.B) {
 	f := newSnapshotFixture(b)
 	ctx := context.Background()
 	work := b.TempDir()
 
-	b.Run("throughput", func(b *testing.B) {
+	// Throughput unthrottled: what the snapshot code costs against a
+	// plain copy, with nothing paced.
+	b.Run("throughput/max_bytes_per_sec=0", func(b *testing.B) {
 		var snapTime, copyTime time.Duration
 		var snapBytes, copyBytes int64
 		for i := 0; i < b.N; i++ {
 			snap := func() {
 				t0 := time.Now()
-				res, err := snapshot.Create(ctx, f.src, snapshot.Options{Out: work, Name: fmt.Sprintf("t%d", i), Pattern: f.physical})
+				res, err := snapshot.Create(ctx, f.src, snapshot.Options{Out: work, Name: fmt.Sprintf("t%d", i), Pattern: f.physical, MaxBytesPerSec: 0})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -194,14 +201,25 @@ func BenchmarkSnapshot(b *testing.B) {
 		b.ReportMetric(100*snapRate/copyRate, "ratio-%")
 	})
 
-	b.Run("write-latency", func(b *testing.B) {
-		writesDuring(b, f, func(n int) error {
-			name := fmt.Sprintf("w%d", n)
-			_, err := snapshot.Create(ctx, f.src, snapshot.Options{Out: work, Name: name, Pattern: f.physical})
-			_ = os.RemoveAll(filepath.Join(work, name))
-			return err
+	// Write latency while snapshots run at the default throttle
+	// (snapshot.max_bytes_per_sec), then unthrottled for comparison.
+	def, err := config.ParseByteSize(config.DefaultSnapshotBytesPerSec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, rate := range []struct {
+		name  string
+		bytes int64
+	}{{config.DefaultSnapshotBytesPerSec, def}, {"0", 0}} {
+		b.Run("write-latency/max_bytes_per_sec="+rate.name, func(b *testing.B) {
+			writesDuring(b, f, func(n int) error {
+				name := fmt.Sprintf("w%d", n)
+				_, err := snapshot.Create(ctx, f.src, snapshot.Options{Out: work, Name: name, Pattern: f.physical, MaxBytesPerSec: rate.bytes})
+				_ = os.RemoveAll(filepath.Join(work, name))
+				return err
+			})
 		})
-	})
+	}
 	// The same with plain copies + fsync of the index's files in the
 	// background instead of snapshots: what any copy of the index costs
 	// the writer on this disk, for comparison.
@@ -247,10 +265,10 @@ func writesDuring(b *testing.B, f *snapshotFixture, op func(n int) error) {
 	}()
 	idle, during := load{}, load{}
 	const stretch = 100
-	// At least minWrites writes, so that each p99 rests on hundreds
-	// of samples however few iterations the benchmark asks for;
+	// At least minWrites writes, so that each p99 rests on about a
+	// thousand samples however few iterations the benchmark asks for;
 	// ns/op is reported per write.
-	const minWrites = 1000
+	const minWrites = 2000
 	n := b.N
 	if n > 1 {
 		n = max(n, minWrites)

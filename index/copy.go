@@ -3,6 +3,8 @@ package index
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 )
 
 // CopyStats describes one copied index: what the copy holds at the point
@@ -24,7 +26,19 @@ type CopyStats struct {
 // the call is in the copy. The copy is a complete index directory that
 // Installer.InstallIndex accepts.
 type Copier interface {
-	CopyIndex(ctx context.Context, physical, dir string) (CopyStats, error)
+	CopyIndex(ctx context.Context, physical, dir string, opts CopyOptions) (CopyStats, error)
+}
+
+// CopyOptions tune Copier.CopyIndex.
+type CopyOptions struct {
+	// Writer, when set, is handed every file the copy writes as a stream,
+	// just created and empty (rel is its slash-separated path inside
+	// dir), and returns what the copy writes that file through and
+	// closes in its place: it may throttle, checksum and sync the bytes,
+	// and must close f. Files the back-end writes otherwise (a database
+	// file it updates in place) are not handed to it: a caller that
+	// checksums reads those back.
+	Writer func(rel string, f *os.File) io.WriteCloser
 }
 
 // Installer is an optional Backend ability: it swaps a copied index
@@ -48,12 +62,12 @@ type Installer interface {
 
 // CopyIndex copies the physical index into dir through the back-end's
 // Copier. ErrInvalid when the back-end cannot copy indices online.
-func (s *Service) CopyIndex(ctx context.Context, physical, dir string) (CopyStats, error) {
+func (s *Service) CopyIndex(ctx context.Context, physical, dir string, opts CopyOptions) (CopyStats, error) {
 	c, ok := s.backend.(Copier)
 	if !ok {
 		return CopyStats{}, fmt.Errorf("copying index %s: the index back-end cannot copy indices online: %w", physical, ErrInvalid)
 	}
-	return c.CopyIndex(ctx, physical, dir)
+	return c.CopyIndex(ctx, physical, dir, opts)
 }
 
 // Installer returns the back-end's Installer, or ErrInvalid when it has

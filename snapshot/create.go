@@ -168,6 +168,7 @@ func Create(ctx context.Context, src Source, opts Options) (res *Result, err err
 	if err := os.Mkdir(filepath.Join(tmp, indicesDir), 0o750); err != nil {
 		return nil, err
 	}
+	lim := newLimiter(opts.MaxBytesPerSec)
 	for _, e := range sel {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -175,11 +176,20 @@ func Create(ctx context.Context, src Source, opts Options) (res *Result, err err
 		p.Index = e.Physical
 		report()
 		dir := filepath.Join(tmp, indicesDir, e.Physical)
-		st, err := src.CopyIndex(ctx, e.Physical, dir)
+		// The copy's files are paced, hashed and synced as the back-end
+		// writes them; hashTree reads back only the others.
+		cf := newCopyFiles(ctx, lim, opts.Wrap)
+		st, err := src.CopyIndex(ctx, e.Physical, dir, index.CopyOptions{Writer: cf.writer})
+		known, werr := cf.wait()
+		if werr != nil {
+			// The file's own error (a full disk): the back-end's
+			// error only quotes it.
+			err = werr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of index %s: %w", e.Physical, err)
 		}
-		files, size, err := hashTree(dir)
+		files, size, err := hashTree(ctx, dir, known, lim)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of index %s: %w", e.Physical, err)
 		}
@@ -222,7 +232,7 @@ func Create(ctx context.Context, src Source, opts Options) (res *Result, err err
 		}
 	} else {
 		p.BytesDone = 0
-		if err := writeArchive(tmp, final, kind, m, raw, opts.Wrap, func(n int64) { p.BytesDone += n; report() }); err != nil {
+		if err := writeArchive(tmp, final, kind, m, raw, pacedWrap(ctx, lim, opts.Wrap), func(n int64) { p.BytesDone += n; report() }); err != nil {
 			return nil, err
 		}
 	}

@@ -6,7 +6,16 @@
 // of each selected physical index taken with the back-end's online copy
 // (index.Copier) while writes continue. The manifest is written last,
 // and everything is written under a temporary name, synced and renamed,
-// so a crash never leaves something List shows as complete.
+// so a crash never leaves something List shows as complete. Each file
+// of a copy is checksummed as the back-end writes it (one pass), on a
+// goroutine of its own, and synced.
+//
+// Options.MaxBytesPerSec and RestoreOptions.MaxBytesPerSec pace every
+// byte copied, checksummed or written (OpenSearch's
+// max_snapshot_bytes_per_sec and max_restore_bytes_per_sec); a throttled
+// copy also flushes its files to the disk as it goes and finishes them
+// one at a time, so it leaves the disk and the cores to the gateway's
+// writes.
 //
 // Create reads from a Source and Restore writes to a Target; Instance is
 // both, over a running instance's services or over a stopped data

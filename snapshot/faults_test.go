@@ -277,6 +277,7 @@ func TestDiskFull(t *testing.T) {
 		name, out, match string
 	}{
 		{"directory, manifest", "", snapshot.ManifestName},
+		{"directory, index copy", "", ".zap"},
 		{"zst archive", "full.tar.zst", ".tmp-"},
 		{"gz archive", "full.tar.gz", ".tmp-"},
 	} {

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -89,12 +90,16 @@ func syncDir(dir string) error {
 }
 
 // hashTree returns every file under dir with its size and SHA-256,
-// sorted by path, syncing each file and directory on the way (the index
-// copy is written by the back-end, which does not sync it). Files are
-// hashed and synced by a few workers at once, so hashing one overlaps
+// sorted by path, and syncs every directory. known holds the files
+// already hashed and synced as they were written (by slash-separated
+// path): one whose size on disk is still the size written is taken as
+// it is. Every other file (those the back-end wrote itself, such as
+// Bleve's root bolt file) is read back at lim's rate, hashed and synced,
+// by a few workers at once (one when throttled), so hashing one overlaps
 // with waiting for the disk on another.
-func hashTree(dir string) ([]FileEntry, int64, error) {
-	var paths []string
+func hashTree(ctx context.Context, dir string, known map[string]FileEntry, lim *limiter) ([]FileEntry, int64, error) {
+	var files []FileEntry
+	var todo []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -105,26 +110,40 @@ func hashTree(dir string) ([]FileEntry, int64, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%s is not a regular file", p)
 		}
-		paths = append(paths, p)
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		if fe, ok := known[filepath.ToSlash(rel)]; ok {
+			if info, err := d.Info(); err == nil && info.Size() == fe.Size {
+				files = append(files, fe)
+				return nil
+			}
+		}
+		todo = append(todo, p)
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
-	files := make([]FileEntry, len(paths))
-	errs := make([]error, len(paths))
+	workers := hashWorkers
+	if lim != nil {
+		workers = 1
+	}
+	hashed := make([]FileEntry, len(todo))
+	errs := make([]error, len(todo))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(hashWorkers, len(paths)) {
+	for range min(workers, len(todo)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				files[i], errs[i] = hashFile(dir, paths[i])
+				hashed[i], errs[i] = hashFile(ctx, dir, todo[i], lim)
 			}
 		}()
 	}
-	for i := range paths {
+	for i := range todo {
 		next <- i
 	}
 	close(next)
@@ -135,6 +154,7 @@ func hashTree(dir string) ([]FileEntry, int64, error) {
 	if err := syncTree(dir); err != nil {
 		return nil, 0, err
 	}
+	files = append(files, hashed...)
 	var total int64
 	for _, f := range files {
 		total += f.Size
@@ -143,11 +163,13 @@ func hashTree(dir string) ([]FileEntry, int64, error) {
 	return files, total, nil
 }
 
-// hashWorkers is how many files hashTree hashes and syncs at once.
+// hashWorkers is how many files are hashed and synced at once when not
+// throttled.
 const hashWorkers = 4
 
-// hashFile hashes and syncs one file of the tree at dir.
-func hashFile(dir, p string) (FileEntry, error) {
+// hashFile hashes and syncs one file of the tree at dir, reading it at
+// lim's rate.
+func hashFile(ctx context.Context, dir, p string, lim *limiter) (FileEntry, error) {
 	rel, err := filepath.Rel(dir, p)
 	if err != nil {
 		return FileEntry{}, err
@@ -157,7 +179,12 @@ func hashFile(dir, p string) (FileEntry, error) {
 		return FileEntry{}, err
 	}
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	var n int64
+	if lim == nil {
+		n, err = io.Copy(h, f)
+	} else {
+		n, err = io.CopyBuffer(h, &pacedReader{ctx: ctx, lim: lim, r: f}, make([]byte, chunkSize))
+	}
 	if err == nil {
 		err = f.Sync()
 	}

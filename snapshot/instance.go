@@ -41,8 +41,8 @@ func (i *Instance) Entries(ctx context.Context) ([]index.Entry, error) {
 }
 
 // CopyIndex copies one physical index online (index.Copier).
-func (i *Instance) CopyIndex(ctx context.Context, physical, dir string) (index.CopyStats, error) {
-	return i.Index.CopyIndex(ctx, physical, dir)
+func (i *Instance) CopyIndex(ctx context.Context, physical, dir string, opts index.CopyOptions) (index.CopyStats, error) {
+	return i.Index.CopyIndex(ctx, physical, dir, opts)
 }
 
 // CountSecrets counts the secret documents of the .namespaces index

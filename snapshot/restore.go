@@ -108,7 +108,7 @@ func Restore(ctx context.Context, path string, dst Target, opts RestoreOptions) 
 		}
 		bySource[physical].stage = d
 		return d, nil
-	}, opts.Wrap, func(physical string, n int64) {
+	}, pacedWrap(ctx, newLimiter(opts.MaxBytesPerSec), opts.Wrap), func(physical string, n int64) {
 		p.Index = physical
 		p.BytesDone += n
 		report()

@@ -19,8 +19,8 @@ type Source interface {
 	// Entries returns every catalog entry, sorted by physical name.
 	Entries(ctx context.Context) ([]index.Entry, error)
 	// CopyIndex copies one physical index consistently into dir, which
-	// does not exist yet.
-	CopyIndex(ctx context.Context, physical, dir string) (index.CopyStats, error)
+	// does not exist yet, handing the files it streams to opts.Writer.
+	CopyIndex(ctx context.Context, physical, dir string, opts index.CopyOptions) (index.CopyStats, error)
 	// CountSecrets returns how many sealed secrets the .namespaces index
 	// physical holds.
 	CountSecrets(ctx context.Context, physical string) (int, error)
@@ -91,8 +91,16 @@ type Options struct {
 	// Progress, when set, is called as the work goes on, from the calling
 	// goroutine.
 	Progress func(Progress)
-	// Wrap, when set, wraps the writers of the files Create writes.
+	// Wrap, when set, wraps the writers of the files Create writes,
+	// the index copies' among them.
 	Wrap WrapWriter
+	// MaxBytesPerSec limits the rate at which Create copies, checksums
+	// and writes bytes (OpenSearch's max_snapshot_bytes_per_sec, the
+	// configuration's snapshot.max_bytes_per_sec); 0 is unlimited. A
+	// throttled Create also syncs its files as it goes and hashes and
+	// syncs on one goroutine, so that it leaves the disk and the cores to
+	// the gateway's writes.
+	MaxBytesPerSec int64
 	// Clock replaces time.Now for the manifest's time.
 	Clock func() time.Time
 }
@@ -121,6 +129,10 @@ type RestoreOptions struct {
 	AdminUsername string
 	Progress      func(Progress)
 	Wrap          WrapWriter
+	// MaxBytesPerSec limits the rate at which Restore writes the restored
+	// files (OpenSearch's max_restore_bytes_per_sec, the configuration's
+	// snapshot.max_restore_bytes_per_sec); 0 is unlimited.
+	MaxBytesPerSec int64
 }
 
 // IndexResult is the outcome of one index of a Create, Verify or Restore.

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	bleveindex "github.com/blevesearch/bleve_index_api"
@@ -38,7 +40,11 @@ const stagingPrefix = trashPrefix + "staging-"
 // meanwhile, so it is not closed under the copy. dir must not exist or be
 // empty; on failure it is removed. The stats count the copy's files and
 // documents, read back from the copy opened read-only.
-func (b *Backend) CopyIndex(ctx context.Context, name, dir string) (st index.CopyStats, err error) {
+//
+// With opts.Writer, every file Bleve streams into the copy (segments and
+// the index metadata) is written through it; Bleve's root bolt file is
+// not, as Bleve opens it by name and writes it as a database.
+func (b *Backend) CopyIndex(ctx context.Context, name, dir string, opts index.CopyOptions) (st index.CopyStats, err error) {
 	if err := validName(name); err != nil {
 		return st, err
 	}
@@ -67,7 +73,7 @@ func (b *Backend) CopyIndex(ctx context.Context, name, dir string) (st index.Cop
 		if !ok {
 			return fmt.Errorf("this Bleve index cannot be copied online: %w", index.ErrInvalid)
 		}
-		return c.CopyTo(bleve.FileSystemDirectory(dir))
+		return c.CopyTo(copyDir{dir: dir, writer: opts.Writer})
 	}()
 	if err != nil {
 		return st, fmt.Errorf("copying index %q: %w", name, err)
@@ -88,6 +94,40 @@ func (b *Backend) CopyIndex(ctx context.Context, name, dir string) (st index.Cop
 		return nil
 	})
 	return st, err
+}
+
+// copyDir is the bleveindex.Directory of a copy: Bleve's
+// FileSystemDirectory, with the files streamed into it handed to writer.
+type copyDir struct {
+	dir    string
+	writer func(rel string, f *os.File) io.WriteCloser
+}
+
+// GetWriter creates the file rel (slash- or OS-separated, relative to the
+// copy's directory) and its parent directories. Bleve requires the
+// *os.File itself for its bolt files, which it opens again by name.
+func (d copyDir) GetWriter(rel string) (io.WriteCloser, error) {
+	p := filepath.Join(d.dir, filepath.FromSlash(rel))
+	if !within(p, d.dir) {
+		return nil, fmt.Errorf("copy file %q is outside the copy", rel)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if d.writer == nil || strings.HasSuffix(p, ".bolt") {
+		return f, nil
+	}
+	return d.writer(filepath.ToSlash(rel), f), nil
+}
+
+// within reports whether p lies below dir.
+func within(p, dir string) bool {
+	r, err := filepath.Rel(dir, p)
+	return err == nil && r != "." && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
 }
 
 // inspectCopy opens the index at dir read-only and returns its document

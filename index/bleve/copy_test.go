@@ -68,7 +68,7 @@ func TestCopyIndex(t *testing.T) {
 	}()
 	before := acked.Load()
 	dir := filepath.Join(t.TempDir(), "copy")
-	st, err := b.CopyIndex(ctx, "src", dir)
+	st, err := b.CopyIndex(ctx, "src", dir, index.CopyOptions{})
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -77,10 +77,10 @@ func TestCopyIndex(t *testing.T) {
 	if st.DocCount < uint64(before) || st.Files == 0 || st.Bytes == 0 || st.SampleID == "" {
 		t.Fatalf("copy stats %+v, %d documents acknowledged before", st, before)
 	}
-	if _, err := b.CopyIndex(ctx, "src", dir); !errors.Is(err, index.ErrExists) {
+	if _, err := b.CopyIndex(ctx, "src", dir, index.CopyOptions{}); !errors.Is(err, index.ErrExists) {
 		t.Fatalf("copy into a non-empty directory: %v", err)
 	}
-	if _, err := b.CopyIndex(ctx, "missing", filepath.Join(t.TempDir(), "x")); !errors.Is(err, index.ErrNotFound) {
+	if _, err := b.CopyIndex(ctx, "missing", filepath.Join(t.TempDir(), "x"), index.CopyOptions{}); !errors.Is(err, index.ErrNotFound) {
 		t.Fatalf("copy of a missing index: %v", err)
 	}
 
@@ -130,7 +130,7 @@ func TestInstallIndex(t *testing.T) {
 		if err := os.Remove(dir); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.CopyIndex(ctx, "live", dir); err != nil {
+		if _, err := b.CopyIndex(ctx, "live", dir, index.CopyOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		return dir
