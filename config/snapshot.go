@@ -33,12 +33,13 @@ type Snapshot struct {
 }
 
 // DefaultSnapshotBytesPerSec is snapshot.max_bytes_per_sec's default.
-// OpenSearch's default is 40mb; measured here (make bench,
-// BenchmarkSnapshot/write-latency on a 2-core VM with a virtio disk), a
-// snapshot at 40 MB/s still made the p99 of concurrent fsynced writes
-// 40-100% worse, at 20-30 MB/s within noise of no snapshot (-24% to
-// +19%), unthrottled 2.7 to 4.6 times worse. At 20 MB/s a 1 GB index
-// takes about 50 s.
+// OpenSearch's default is 40mb. Measured here (BenchmarkSnapshot
+// write-latency, on a 2-core VM with an ext4 virtio disk), the p99 of
+// concurrent fsynced writes while snapshots ran back to back was, against
+// no snapshot: +19% to +23% at 40 MB/s (at the edge of the ≤ 20% target),
+// -11% to -9% at 30 MB/s, -14% to +11% at 20 MB/s, and +250% unthrottled.
+// 20 MB/s keeps a margin on a busier disk; a 1 GB index then takes about
+// 50 s. Set it higher (or "0") where the disk has room to spare.
 const DefaultSnapshotBytesPerSec = "20mb"
 
 // SnapshotBytesPerSec returns snapshot.max_bytes_per_sec in bytes per
