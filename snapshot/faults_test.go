@@ -317,6 +317,16 @@ func TestDiskFull(t *testing.T) {
 		{"restore with overwrite", snapshot.RestoreOptions{Overwrite: true}},
 		{"clone", snapshot.RestoreOptions{As: "hr_full", Actor: adminActor}},
 	} {
+		t.Run(c.name+" refused before staging", func(t *testing.T) {
+			defer snapshot.SetFreeSpace(1 << 20)()
+			_, err := snapshot.Restore(ctx, snap.Path, instanceOf(t, s), c.opts)
+			if !errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "/") {
+				t.Fatalf("error %v, want ENOSPC naming no path", err)
+			}
+			if got := liveState(t, s); got != live {
+				t.Fatalf("live data changed:\n got %s\nwant %s", got, live)
+			}
+		})
 		t.Run(c.name, func(t *testing.T) {
 			c.opts.Wrap = fullDisk("", 4096)
 			_, err := snapshot.Restore(ctx, snap.Path, instanceOf(t, s), c.opts)

@@ -72,6 +72,9 @@ func Restore(ctx context.Context, path string, dst Target, opts RestoreOptions) 
 			opts.Progress(p)
 		}
 	}
+	if err := checkFreeSpace(ctx, dst, p.BytesTotal); err != nil {
+		return nil, err
+	}
 	defer func() {
 		defer func() {
 			for _, pl := range plans {
