@@ -102,6 +102,9 @@ func writeArchive(dir, out, kind string, m *Manifest, raw []byte, wrap WrapWrite
 	return syncDir(filepath.Dir(out))
 }
 
+// maxZstdWindow is the largest zstd window readArchive accepts.
+const maxZstdWindow = 64 << 20
+
 // readArchive calls fn for every regular file of the archive at p in
 // order. Damage (a truncated or garbled stream) is ErrCorrupt.
 func readArchive(p string, fn func(name string, size int64, r io.Reader) error) error {
@@ -116,7 +119,10 @@ func readArchive(p string, fn func(name string, size int64, r io.Reader) error) 
 	var r io.Reader
 	switch archiveKind(p) {
 	case kindZst:
-		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
+		// The decoder's window is what a stream may make it allocate:
+		// tenantgate writes with a far smaller one, so a larger one is
+		// a crafted archive, refused rather than given 512 MiB.
+		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		if err != nil {
 			return fmt.Errorf("snapshot %s: %v: %w", p, err, ErrCorrupt)
 		}
