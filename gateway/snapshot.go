@@ -346,9 +346,14 @@ func (a *snapshotAPI) handleCreate(c *fiber.Ctx) error {
 	if err := validSnapshotName(r.repo, r.name); err != nil {
 		return err
 	}
-	_, exists, err := a.find(r)
+	info, exists, err := a.find(r)
 	if err != nil {
 		return err
+	}
+	if exists && !r.cl.superadmin && snapshotTenant(info) != tenant {
+		// Another tenant's snapshot (or an incomplete one) by that name:
+		// the one 403, so that names do not tell what others keep.
+		return snapshotForbidden(actSnapCreate, r.cl.principal.Name)
 	}
 	if exists {
 		return badRequest("invalid_snapshot_name_exception", "[%s] Invalid snapshot name [%s], snapshot with the same name already exists", r.key(), r.name)
@@ -379,7 +384,7 @@ func (a *snapshotAPI) handleCreate(c *fiber.Ctx) error {
 	if job.err != nil {
 		return job.err
 	}
-	info := snapshot.Info{Name: r.name, Path: job.result.Path, Complete: true, Manifest: job.result.Manifest}
+	info = snapshot.Info{Name: r.name, Path: job.result.Path, Complete: true, Manifest: job.result.Manifest}
 	return c.JSON(fiber.Map{"snapshot": a.infoView(info, job)})
 }
 

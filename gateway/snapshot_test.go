@@ -314,6 +314,12 @@ func TestSnapshotPermissions(t *testing.T) {
 			t.Fatalf("%s %s: another's snapshot %q, a missing one %q: want one 403", op.method, op.suffix, theirs, missing)
 		}
 	}
+	// Taking a name another tenant's snapshot has is the same 403 (a
+	// name must not tell what others keep); her own name is a 400.
+	if got := reason(s.Do(t, "PUT", "/_snapshot/local/everything", alice, "", map[string]any{"tenant": "stage"})); got != create {
+		t.Fatalf("another's snapshot name: %q, want the same 403 as another tenant's: %q", got, create)
+	}
+	mustStatus(t, s.Do(t, "PUT", "/_snapshot/local/mine", alice, "", map[string]any{"tenant": "stage"}), 400)
 	// Restoring her snapshot into another tenant's selection is refused.
 	reason(s.Do(t, "POST", "/_snapshot/local/mine/_restore", alice, "", map[string]any{"tenant": "analysts"}))
 	// The repositories' directories are the server's.
