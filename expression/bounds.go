@@ -61,6 +61,7 @@ type rewriter struct {
 var (
 	binaryType = reflect.TypeOf(&nodes.BinaryExpression{})
 	forType    = reflect.TypeOf(&controlstructures.ForControlStructure{})
+	filterType = reflect.TypeOf(&nodes.FilterCall{})
 )
 
 // replacement returns the call that stands for a checked binary
@@ -115,6 +116,18 @@ func (w *rewriter) visit(v reflect.Value) {
 			return
 		}
 		w.seen[v.Pointer()] = true
+		if v.Type() == filterType && v.CanInterface() {
+			// An unknown filter is a template error, said plainly (gonja
+			// says it only when rendering, with its node's Go dump).
+			if fc := v.Interface().(*nodes.FilterCall); !environment.Filters.Exists(fc.Name) {
+				line, col := 0, 0
+				if fc.Token != nil {
+					line, col = fc.Token.Line, fc.Token.Col
+				}
+				w.err = fmt.Errorf("%w: unknown filter '%s' (line %d, column %d)", ErrInvalid, fc.Name, line, col)
+				return
+			}
+		}
 		if v.Type() == forType && v.CanInterface() {
 			f := v.Interface().(*controlstructures.ForControlStructure)
 			w.visit(reflect.ValueOf(f).Elem())

@@ -96,6 +96,8 @@ func TestRenderErrors(t *testing.T) {
 		{"unclosed expression", "{{ flow.id", expression.ErrInvalid, "Line: 1 Col: 11"},
 		{"bad if", "{% if %}x{% endif %}", expression.ErrInvalid, "if"},
 		{"unknown tag", "{% frobnicate %}", expression.ErrInvalid, "frobnicate"},
+		{"unknown filter", "{{ flow.id | nosuch }}", expression.ErrInvalid, "unknown filter 'nosuch' (line 1, column 14)"},
+		{"unknown filter in a block", "{% if true %}{{ flow.id | upper | center(3) | nope(1) }}{% endif %}", expression.ErrInvalid, "unknown filter 'nope'"},
 		{"include is not available", "{% include '/etc/passwd' %}", expression.ErrInvalid, "include"},
 		{"import is not available", "{% import 'x' as y %}", expression.ErrInvalid, "import"},
 		{"extends is not available", "{% extends '/etc/hosts' %}", expression.ErrInvalid, "extends"},
