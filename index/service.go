@@ -355,6 +355,21 @@ func (v *View) Apply(ctx context.Context, logical string, ops []Op) ([]OpResult,
 		}
 	}
 	res, err := v.s.backend.Apply(ctx, p, ops)
+	if errors.Is(err, ErrNotFound) {
+		// The catalog names an index before the back-end has finished
+		// creating it (createLocked registers first, to claim the name):
+		// a write that found the entry meanwhile waits for the creation,
+		// which holds the create lock, and tries once more. A missing
+		// index applies nothing, so the retry cannot apply twice.
+		mu := v.s.createLock(v.t.Owner(), logical)
+		mu.Lock()
+		p2, ok := v.s.catalog.Lookup(v.t.Owner(), logical)
+		mu.Unlock()
+		if ok {
+			p = p2
+			res, err = v.s.backend.Apply(ctx, p, ops)
+		}
+	}
 	if err != nil {
 		return nil, scrub(err, p, logical)
 	}
