@@ -55,9 +55,9 @@ type rule struct {
 	act  Action
 }
 
-// decider holds the casbin enforcers of the tenant decisions of one
-// policy generation: rules on an exact tenant name are keyed by it, rules
-// with wildcards or ${user.name} are shared (see enforcerSet).
+// decider holds the casbin policy and enforcers of the tenant decisions
+// of one policy generation: rules on an exact tenant name are keyed by it,
+// rules with wildcards or ${user.name} are shared (see enforcerSet).
 type decider struct {
 	enforcerSet
 	patterns map[string]pattern // compiled wildcard patterns by raw text
@@ -83,8 +83,8 @@ func newDecider(roles map[string]Role) (*decider, error) {
 		shared = append(shared, r.line())
 	}
 	fns := map[string]func(...any) (any, error){"tenantMatch": d.tenantMatch, "hasRole": hasRole}
-	d.enforcerSet, err = newEnforcerSet(keyed, shared, func(lines [][]string) (*casbin.Enforcer, error) {
-		return newEnforcer(base, fns, lines, &request{}, "", Read.String())
+	d.enforcerSet, err = newEnforcerSet(keyed, shared, func() (*casbin.Enforcer, error) {
+		return newEnforcer(base, fns, nil, &request{}, "", Read.String())
 	})
 	if err != nil {
 		return nil, err

@@ -102,10 +102,12 @@
 // Enforce. Tenant decisions use a model with r = sub, ten, act; cluster
 // decisions r = sub, perm; index decisions r = sub, ten, idx, act. To keep
 // decisions flat in the number of tenants, rules on exact tenant names
-// (and the index rules of tenant-scoped roles) are split by a hash of the
-// tenant among many small enforcers, and the other rules live in one more
-// or are copied into each; a decision consults at most two. Decisions are
-// cached in bounded, sharded maps keyed by comparable structs, so a cached
-// decision does not allocate. Replace swaps roles and mappings at run time
-// and drops the caches.
+// (and the index rules of tenant-scoped roles) are indexed by that name:
+// casbin is given the rules on the tenant asked about followed by the
+// rules with wildcards or variables (or, when those are many, asked about
+// them in a second Enforce), never a rule on another exact name, which
+// could not match; a small pool of enforcers over the model evaluates
+// them. Decisions are cached in bounded, sharded maps keyed by comparable
+// structs, so a cached decision does not allocate. Replace swaps roles and
+// mappings at run time and drops the caches.
 package policy

@@ -2,22 +2,16 @@ package policy
 
 import (
 	"fmt"
-	"hash/maphash"
-	"math/bits"
+	"runtime"
+	"slices"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 )
 
-// maxInlineWild is the largest number of shared rules copied into every
-// bucket of an enforcerSet.
+// maxInlineWild is the largest number of shared rules handed to casbin
+// together with the keyed rules of every key.
 const maxInlineWild = 16
-
-// rulesPerBucket is the average number of keyed rules per enforcer.
-// Casbin evaluates every rule of an enforcer in turn, so this (and the
-// number of shared rules) bounds the cost of an uncached decision
-// whatever the number of tenants.
-const rulesPerBucket = 8
 
 // keyedLine is a casbin policy line that can only match requests about
 // one key (an exact tenant name).
@@ -26,77 +20,141 @@ type keyedLine struct {
 	line []string
 }
 
-// enforcerSet spreads one casbin policy over many small enforcers.
+// enforcerSet holds one casbin policy indexed by key, and the casbin
+// enforcers that evaluate it.
 //
-// Casbin scans every policy line on each Enforce, so one enforcer holding
-// the rules of all tenants degrades linearly with their number. Lines
-// keyed by an exact tenant name are therefore partitioned by a hash of the
-// name into buckets of about rulesPerBucket lines, each with its own
-// enforcer. Shared lines (wildcards, ${user.name}, any tenant) are copied
-// into every bucket when there are at most maxInlineWild of them, so a
-// decision is one Enforce over a handful of lines; when there are more
-// they live in one more enforcer, asked after the key's bucket.
+// Casbin scans every policy line it holds on each Enforce, so one enforcer
+// holding the rules of all tenants degrades linearly with their number.
+// Lines keyed by an exact tenant name can only match requests about that
+// tenant, so the policy is indexed by that name instead: a decision about
+// key hands casbin the lines keyed by key (in policy order) followed by the
+// shared lines (wildcards, ${user.name}, any tenant) when there are at
+// most maxInlineWild of them; when there are more, the shared lines are
+// asked about in a second Enforce. Casbin evaluates the lines it is given
+// with the unchanged model and matcher; it is never given fewer lines than
+// can match.
+//
+// The lines are evaluated by a small pool of enforcers that share the
+// model and custom functions: a decision takes one, points its policy at
+// the key's lines, enforces and gives it back. Keeping one enforcer per
+// group of tenants instead would cost megabytes per thousand tenants and a
+// cold enforcer (its model, function map and compiled matcher) per
+// decision.
 type enforcerSet struct {
-	seed    maphash.Seed
-	mask    uint64
-	buckets []*casbin.Enforcer // nil where a bucket has no lines
-	wild    *casbin.Enforcer   // nil when shared lines are inlined in the buckets
+	byKey  map[string][][]string // key → its keyed lines, then the shared lines when inlined
+	inline [][]string            // the shared lines when inlined (for keys without keyed lines), else nil
+	wild   [][]string            // the shared lines when not inlined, else nil
+	pool   evaluatorPool
 }
 
-// enforcerFactory builds one enforcer over policy lines.
-type enforcerFactory func(lines [][]string) (*casbin.Enforcer, error)
+// enforcerFactory builds one enforcer, with no policy lines, over the
+// model of an enforcerSet.
+type enforcerFactory func() (*casbin.Enforcer, error)
 
 func newEnforcerSet(keyed []keyedLine, shared [][]string, newEnf enforcerFactory) (enforcerSet, error) {
-	s := enforcerSet{seed: maphash.MakeSeed()}
-	n := 1
-	if len(keyed) > rulesPerBucket {
-		n = 1 << bits.Len(uint((len(keyed)-1)/rulesPerBucket))
-	}
-	s.mask = uint64(n - 1)
-	perBucket := make([][][]string, n)
+	s := enforcerSet{byKey: map[string][][]string{}}
+	perKey := map[string][][]string{}
 	for _, kl := range keyed {
-		b := s.bucketOf(kl.key)
-		perBucket[b] = append(perBucket[b], kl.line)
+		perKey[kl.key] = append(perKey[kl.key], kl.line)
 	}
-	inline := len(shared) <= maxInlineWild
-	s.buckets = make([]*casbin.Enforcer, n)
+	shared = slices.Clip(shared)
+	if len(shared) <= maxInlineWild {
+		if len(shared) > 0 {
+			s.inline = shared
+		}
+	} else {
+		s.wild = shared
+	}
+	for key, lines := range perKey {
+		all := make([][]string, 0, len(lines)+len(s.inline))
+		s.byKey[key] = append(append(all, lines...), s.inline...)
+	}
 	var err error
-	for i, lines := range perBucket {
-		if inline {
-			lines = append(lines, shared...)
-		}
-		if len(lines) == 0 {
-			continue
-		}
-		if s.buckets[i], err = newEnf(lines); err != nil {
-			return enforcerSet{}, err
-		}
-	}
-	if !inline {
-		if s.wild, err = newEnf(shared); err != nil {
-			return enforcerSet{}, err
-		}
+	if s.pool, err = newEvaluatorPool(newEnf); err != nil {
+		return enforcerSet{}, err
 	}
 	return s, nil
 }
 
-func (s *enforcerSet) bucketOf(key string) uint64 {
-	return maphash.String(s.seed, key) & s.mask
+// linesFor returns the lines casbin is given first for a request about
+// key: those keyed by key, then the inlined shared lines.
+func (s *enforcerSet) linesFor(key string) [][]string {
+	if lines, ok := s.byKey[key]; ok {
+		return lines
+	}
+	return s.inline
 }
 
-// enforce asks the enforcer of key's bucket, then the shared one. Errors
-// (which a fixed model and validated policy should never produce) deny.
+// enforce asks casbin about key's lines, then about the shared lines when
+// they are not inlined. Errors (which a fixed model and validated policy
+// should never produce) deny.
 func (s *enforcerSet) enforce(key string, rvals ...any) bool {
-	if e := s.buckets[s.bucketOf(key)]; e != nil {
-		if ok, err := e.Enforce(rvals...); err == nil && ok {
-			return true
+	if lines := s.linesFor(key); len(lines) > 0 && s.pool.enforce(lines, rvals) {
+		return true
+	}
+	return len(s.wild) > 0 && s.pool.enforce(s.wild, rvals)
+}
+
+// evaluator is a casbin enforcer lent to one decision at a time, and the
+// assertion holding its policy lines.
+type evaluator struct {
+	e *casbin.Enforcer
+	p *model.Assertion
+}
+
+// evaluatorPool lends enforcers built by one factory. It never blocks:
+// when every pooled enforcer is in use a new one is built, and one given
+// back to a full pool is dropped.
+type evaluatorPool struct {
+	free   chan *evaluator
+	newEnf enforcerFactory
+}
+
+func newEvaluatorPool(newEnf enforcerFactory) (evaluatorPool, error) {
+	procs := runtime.GOMAXPROCS(0)
+	p := evaluatorPool{free: make(chan *evaluator, max(4*procs, 8)), newEnf: newEnf}
+	for range procs {
+		ev, err := p.build()
+		if err != nil {
+			return evaluatorPool{}, err
+		}
+		p.free <- ev
+	}
+	return p, nil
+}
+
+func (p *evaluatorPool) build() (*evaluator, error) {
+	e, err := p.newEnf()
+	if err != nil {
+		return nil, err
+	}
+	a, ok := e.GetModel()["p"]["p"]
+	if !ok {
+		return nil, fmt.Errorf("policy: casbin model has no policy definition p")
+	}
+	return &evaluator{e: e, p: a}, nil
+}
+
+// enforce has casbin evaluate rvals against lines, which it must not
+// change. Errors deny.
+func (p *evaluatorPool) enforce(lines [][]string, rvals []any) bool {
+	var ev *evaluator
+	select {
+	case ev = <-p.free:
+	default:
+		var err error
+		if ev, err = p.build(); err != nil {
+			return false
 		}
 	}
-	if s.wild != nil {
-		ok, err := s.wild.Enforce(rvals...)
-		return err == nil && ok
+	ev.p.Policy = lines
+	ok, err := ev.e.Enforce(rvals...)
+	ev.p.Policy = nil
+	select {
+	case p.free <- ev:
+	default:
 	}
-	return false
+	return err == nil && ok
 }
 
 // newEnforcer builds an enforcer over lines with the custom functions fns

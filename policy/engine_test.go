@@ -245,20 +245,8 @@ func TestImplicitRulesAreCasbinPolicy(t *testing.T) {
 	d := e.st.Load().decider
 	want := [][]string{{AnySubject, PrivateTenant, "write"}, {AnySubject, GlobalTenant, "read"}}
 	for _, w := range want {
-		found := false
-		for _, enf := range append(slices.Clone(d.buckets), d.wild) {
-			if enf == nil {
-				continue
-			}
-			lines, err := enf.GetPolicy()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if slices.ContainsFunc(lines, func(l []string) bool { return slices.Equal(l, w) }) {
-				found = true
-			}
-		}
-		if !found {
+		// The lines casbin is given for a decision about the tenant.
+		if !slices.ContainsFunc(d.linesFor(w[1]), func(l []string) bool { return slices.Equal(l, w) }) {
 			t.Errorf("no casbin policy line %v", w)
 		}
 	}
@@ -465,15 +453,29 @@ func TestConcurrentAllowed(t *testing.T) {
 	wg.Wait()
 }
 
-func TestManyTenantsSpreadOverBuckets(t *testing.T) {
+// TestManyTenantsIndexedByTenant checks that casbin is given only the
+// rules of the tenant asked about, and the shared ones, whatever the
+// number of tenants.
+func TestManyTenantsIndexedByTenant(t *testing.T) {
 	roles, mappings := syntheticPolicy(5000)
 	e, err := New(roles, mappings)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := e.st.Load().decider
-	if len(d.buckets) < 5000/rulesPerBucket {
-		t.Errorf("%d buckets for 5000 exact rules", len(d.buckets))
+	if len(d.byKey) < 5000 || len(d.inline) == 0 || d.wild != nil {
+		t.Errorf("%d tenants indexed, %d shared lines inlined, wild %v", len(d.byKey), len(d.inline), d.wild != nil)
+	}
+	for _, i := range []int{0, 1, 2500, 4999} {
+		tenant := fmt.Sprint("tenant_", i)
+		lines := d.linesFor(tenant)
+		want := append([][]string{{tenant + "_rw", tenant, "write"}}, d.inline...)
+		if !slices.EqualFunc(lines, want, slices.Equal) {
+			t.Errorf("lines for %s = %v, want %v", tenant, lines, want)
+		}
+	}
+	if lines := d.linesFor("no_such_tenant"); !slices.EqualFunc(lines, d.inline, slices.Equal) {
+		t.Errorf("lines for an unknown tenant = %v, want the shared lines %v", lines, d.inline)
 	}
 	for _, i := range []int{0, 1, 2500, 4999} {
 		r := e.RolesFor(fmt.Sprint("user_", i), nil)
@@ -487,7 +489,8 @@ func TestManyTenantsSpreadOverBuckets(t *testing.T) {
 }
 
 func TestManyWildcardRules(t *testing.T) {
-	// More wildcard rules than maxInlineWild: they get their own enforcer.
+	// More wildcard rules than maxInlineWild: casbin is asked about them in
+	// a second Enforce.
 	roles := map[string]Role{}
 	mappings := map[string]RoleMapping{}
 	for i := range maxInlineWild + 4 {

@@ -103,9 +103,9 @@ func (k *indexKey) hash(seed maphash.Seed) uint64 {
 // maxIndexCache bounds the index decision cache.
 const maxIndexCache = 1 << 16
 
-// indexDecider holds the casbin enforcers of index permissions: rules of
-// tenant-scoped roles are keyed by their tenant, the others are shared
-// (see enforcerSet).
+// indexDecider holds the casbin policy and enforcers of index
+// permissions: rules of tenant-scoped roles are keyed by their tenant, the
+// others are shared (see enforcerSet).
 type indexDecider struct {
 	enforcerSet
 	patterns map[string]pattern // compiled index patterns with wildcards or ${user.name}
@@ -166,8 +166,8 @@ func newIndexDecider(roles map[string]Role) (*indexDecider, error) {
 		}
 	}
 	fns := map[string]func(...any) (any, error){"hasRole": hasRole, "indexMatch": d.indexMatch, "canRead": canRead}
-	d.enforcerSet, err = newEnforcerSet(keyed, shared, func(lines [][]string) (*casbin.Enforcer, error) {
-		return newEnforcer(base, fns, lines, &request{}, "", "", IndexRead.String())
+	d.enforcerSet, err = newEnforcerSet(keyed, shared, func() (*casbin.Enforcer, error) {
+		return newEnforcer(base, fns, nil, &request{}, "", "", IndexRead.String())
 	})
 	if err != nil {
 		return nil, err

@@ -331,7 +331,7 @@ func TestIndexCacheBounded(t *testing.T) {
 }
 
 // TestManyTenantScopedRoles checks index rules of many tenant-scoped roles
-// spread over buckets and stay in their tenant.
+// are indexed by their tenant and stay in it.
 func TestManyTenantScopedRoles(t *testing.T) {
 	roles := map[string]Role{}
 	mappings := map[string]RoleMapping{}
@@ -351,8 +351,16 @@ func TestManyTenantScopedRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := e.st.Load().index
-	if len(d.buckets) < 500*3/rulesPerBucket || d.wild == nil {
-		t.Errorf("%d buckets, wild %v", len(d.buckets), d.wild != nil)
+	if len(d.byKey) != 500 || d.wild == nil {
+		t.Errorf("%d tenants indexed, wild %v", len(d.byKey), d.wild != nil)
+	}
+	if lines := d.linesFor("t7"); len(lines) != 3 { // crud: read, write, delete
+		t.Errorf("lines for tenant t7: %v", lines)
+	}
+	for _, l := range d.linesFor("t7") {
+		if l[1] != "t7" {
+			t.Errorf("line %v handed to casbin for tenant t7", l)
+		}
 	}
 	for _, i := range []int{0, 7, 499} {
 		r := e.RolesFor(fmt.Sprint("u", i), nil)
