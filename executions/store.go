@@ -541,20 +541,27 @@ func (s *Store) Search(ctx context.Context, q Query) ([]Execution, int64, error)
 	if err != nil {
 		return nil, 0, err
 	}
-	res, err := s.ix.Search(ctx, IndexName, &index.SearchRequest{Query: query, Sort: sortBy, From: from, Size: size, TrackTotalHits: json.RawMessage("true")})
+	return searchPage(ctx, s.ix, IndexName, "execution", query, sortBy, from, size, func(d document) Execution { return d.Execution })
+}
+
+// searchPage runs one page of a search of index name, decodes each hit
+// as a D and returns what pick takes from it, with the total. A missing
+// index is an empty page; what names a hit in errors.
+func searchPage[D, T any](ctx context.Context, ix Indices, name, what string, query, sortBy json.RawMessage, from, size int, pick func(D) T) ([]T, int64, error) {
+	res, err := ix.Search(ctx, name, &index.SearchRequest{Query: query, Sort: sortBy, From: from, Size: size, TrackTotalHits: json.RawMessage("true")})
 	if errors.Is(err, index.ErrNotFound) {
-		return []Execution{}, 0, nil
+		return []T{}, 0, nil
 	}
 	if err != nil {
-		return nil, 0, searchErr("executions", err)
+		return nil, 0, searchErr(what+"s", err)
 	}
-	out := make([]Execution, 0, len(res.Hits))
+	out := make([]T, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		var d document
+		var d D
 		if err := json.Unmarshal(h.Source, &d); err != nil {
-			return nil, 0, fmt.Errorf("decoding execution %s: %w", h.ID, err)
+			return nil, 0, fmt.Errorf("decoding %s %s: %w", what, h.ID, err)
 		}
-		out = append(out, d.Execution)
+		out = append(out, pick(d))
 	}
 	return out, res.Total, nil
 }
@@ -756,22 +763,7 @@ func (s *Store) SearchLogs(ctx context.Context, q LogQuery) ([]LogEntry, int64, 
 	if err != nil {
 		return nil, 0, err
 	}
-	res, err := s.ix.Search(ctx, LogIndexName, &index.SearchRequest{Query: query, Sort: sortBy, From: from, Size: size, TrackTotalHits: json.RawMessage("true")})
-	if errors.Is(err, index.ErrNotFound) {
-		return []LogEntry{}, 0, nil
-	}
-	if err != nil {
-		return nil, 0, searchErr("logs", err)
-	}
-	out := make([]LogEntry, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		var d logDocument
-		if err := json.Unmarshal(h.Source, &d); err != nil {
-			return nil, 0, fmt.Errorf("decoding log line %s: %w", h.ID, err)
-		}
-		out = append(out, d.LogEntry)
-	}
-	return out, res.Total, nil
+	return searchPage(ctx, s.ix, LogIndexName, "log line", query, sortBy, from, size, func(d logDocument) LogEntry { return d.LogEntry })
 }
 
 // Logs returns every log line of the execution executionID that q
