@@ -98,6 +98,16 @@ func nsPath(c *fiber.Ctx) (string, error) {
 	return id, namespaces.ValidateID(id)
 }
 
+// allowedNamespace is the namespace of the path ({id}), once the caller
+// may do verb on res there (kestraScope.Allow).
+func allowedNamespace(c *fiber.Ctx, k *kestraScope, res policy.Resource, verb policy.Verb) (string, error) {
+	id, err := nsPath(c)
+	if err != nil {
+		return "", err
+	}
+	return id, k.Allow(res, verb, id)
+}
+
 // nsRecord records a namespace or secret change in the audit trail.
 // before and after are what changed (never a secret value); audit.Diff
 // redacts anything named like a secret in variables too.
@@ -277,11 +287,8 @@ func (s *Server) allNamespaces(ctx context.Context, k *kestraScope, existingOnly
 // namespaces below it imply it; 404 otherwise.
 func (s *Server) handleGetNamespace(c *fiber.Ctx) error {
 	k := kestraOf(c)
-	id, err := nsPath(c)
+	id, err := allowedNamespace(c, k, policy.ResNamespace, policy.VerbRead)
 	if err != nil {
-		return err
-	}
-	if err := k.Allow(policy.ResNamespace, policy.VerbRead, id); err != nil {
 		return err
 	}
 	ns, err := s.namespaceStore(k).Get(c.UserContext(), id)
@@ -352,11 +359,8 @@ func (s *Server) changeNamespace(c *fiber.Ctx, id, action string, ch namespaces.
 // in the namespace or below it, the answer is 409.
 func (s *Server) handleDeleteNamespace(c *fiber.Ctx) error {
 	k := kestraOf(c)
-	id, err := nsPath(c)
+	id, err := allowedNamespace(c, k, policy.ResNamespace, policy.VerbDelete)
 	if err != nil {
-		return err
-	}
-	if err := k.Allow(policy.ResNamespace, policy.VerbDelete, id); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -423,11 +427,8 @@ func (s *Server) handleGetPluginDefaults(c *fiber.Ctx) error {
 // caller may read it.
 func (s *Server) readNamespace(c *fiber.Ctx) (*namespaces.Namespace, error) {
 	k := kestraOf(c)
-	id, err := nsPath(c)
+	id, err := allowedNamespace(c, k, policy.ResNamespace, policy.VerbRead)
 	if err != nil {
-		return nil, err
-	}
-	if err := k.Allow(policy.ResNamespace, policy.VerbRead, id); err != nil {
 		return nil, err
 	}
 	return s.namespaceStore(k).Get(c.UserContext(), id)
@@ -441,11 +442,8 @@ func (s *Server) readNamespace(c *fiber.Ctx) (*namespaces.Namespace, error) {
 func (s *Server) handleInherited(defaults bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		k := kestraOf(c)
-		id, err := nsPath(c)
+		id, err := allowedNamespace(c, k, policy.ResNamespace, policy.VerbRead)
 		if err != nil {
-			return err
-		}
-		if err := k.Allow(policy.ResNamespace, policy.VerbRead, id); err != nil {
 			return err
 		}
 		e, err := s.namespaceStore(k).Effective(c.UserContext(), id)
@@ -660,11 +658,8 @@ func (s *Server) handleListSecrets(c *fiber.Ctx) error {
 	if err := checkParams(c, "q", "page", "size"); err != nil {
 		return err
 	}
-	id, err := nsPath(c)
+	id, err := allowedNamespace(c, k, policy.ResSecret, policy.VerbRead)
 	if err != nil {
-		return err
-	}
-	if err := k.Allow(policy.ResSecret, policy.VerbRead, id); err != nil {
 		return err
 	}
 	page, size, err := nsPaging(c, 10)
@@ -693,11 +688,8 @@ func (s *Server) handleInheritedSecrets(c *fiber.Ctx) error {
 	if err := s.secretsEnabled(); err != nil {
 		return err
 	}
-	id, err := nsPath(c)
+	id, err := allowedNamespace(c, k, policy.ResSecret, policy.VerbRead)
 	if err != nil {
-		return err
-	}
-	if err := k.Allow(policy.ResSecret, policy.VerbRead, id); err != nil {
 		return err
 	}
 	list, err := s.namespaceStore(k).Secrets(c.UserContext(), id)
