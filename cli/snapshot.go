@@ -390,13 +390,7 @@ verify" checks the files too.`}
 	output := outputFlag(fs, "table")
 	cn := addConnFlags(fs)
 	var dir string
-	err := cmd.parse(fs, args, stdout, func(arg string) error {
-		if dir != "" {
-			return usageError{fmt.Errorf("snapshot list: one directory, not %q and %q", dir, arg)}
-		}
-		dir = arg
-		return nil
-	})
+	err := cmd.parse(fs, args, stdout, oneArg("snapshot list", "directory", &dir))
 	if err != nil {
 		return err
 	}
@@ -496,13 +490,7 @@ a temporary copy and runs the canary queries (the document count and the
 sample document found by its id). It needs no gateway and changes nothing.`}
 	fs := cmd.flags()
 	var path string
-	err := cmd.parse(fs, args, stdout, func(arg string) error {
-		if path != "" {
-			return usageError{fmt.Errorf("snapshot verify: one snapshot, not %q and %q", path, arg)}
-		}
-		path = arg
-		return nil
-	})
+	err := cmd.parse(fs, args, stdout, oneArg("snapshot verify", "snapshot", &path))
 	if err != nil {
 		return err
 	}
@@ -552,13 +540,7 @@ and the stopped gateway's --config.`}
 	off := addOfflineFlags(fs)
 	cn := addConnFlags(fs)
 	var path string
-	err := cmd.parse(fs, args, stdout, func(arg string) error {
-		if path != "" {
-			return usageError{fmt.Errorf("snapshot restore: one snapshot, not %q and %q", path, arg)}
-		}
-		path = arg
-		return nil
-	})
+	err := cmd.parse(fs, args, stdout, oneArg("snapshot restore", "snapshot", &path))
 	if err != nil {
 		return err
 	}
@@ -759,4 +741,17 @@ func humanBytes(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %s", v, suffix[i])
+}
+
+// oneArg is the positional-argument handler of a command that takes at
+// most one (what it is: "directory", "snapshot"): it stores it in dst and
+// refuses a second as a usage error.
+func oneArg(command, what string, dst *string) func(string) error {
+	return func(arg string) error {
+		if *dst != "" {
+			return usageError{fmt.Errorf("%s: one %s, not %q and %q", command, what, *dst, arg)}
+		}
+		*dst = arg
+		return nil
+	}
 }
